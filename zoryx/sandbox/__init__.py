@@ -1,0 +1,23 @@
+"""The sandbox Discord: a local server speaking Discord's gateway and REST protocols."""
+
+from .connect import SandboxVersionError, check_discord_version, use_sandbox
+from .driver import InteractionHandle, Sandbox, SandboxUser
+from .server import SandboxServer
+from .views import InteractionResult, SandboxMessage
+from .worlds import WORLDS, demo_world, empty_world, scale_world
+
+__all__ = [
+    "WORLDS",
+    "InteractionHandle",
+    "InteractionResult",
+    "Sandbox",
+    "SandboxMessage",
+    "SandboxServer",
+    "SandboxUser",
+    "SandboxVersionError",
+    "check_discord_version",
+    "demo_world",
+    "empty_world",
+    "scale_world",
+    "use_sandbox",
+]

@@ -1,0 +1,490 @@
+"""The sandbox gateway: websocket sessions, identify/resume, intents, event fan-out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import time
+import zlib
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+from .constants import EVENT_INTENTS, PRIVILEGED_INTENTS, Close, Intent, Op
+from .snowflake import shard_for
+
+if TYPE_CHECKING:
+    from .state import Application, Event, SandboxState
+
+log = logging.getLogger("zoryx.sandbox.gateway")
+
+_ALL_INTENTS = 0
+for _i in Intent:
+    _ALL_INTENTS |= int(_i)
+
+_CONTENT_EVENTS = frozenset({"MESSAGE_CREATE", "MESSAGE_UPDATE"})
+_BLANKED = {"content": "", "embeds": [], "attachments": [], "components": []}
+
+
+@dataclass
+class GatewayFaults:
+    """Knobs for fault injection on heartbeats."""
+
+    ack_delay: float = 0.0
+    drop_acks: int = 0
+
+
+@dataclass
+class GatewayOptions:
+    """Timing options (shortened in tests)."""
+
+    heartbeat_interval_ms: int = 41_250
+    resume_window: float = 120.0
+    replay_buffer: int = 5_000
+    outbound_cap: int = 50_000
+    chunk_size: int = 1_000
+
+
+@dataclass(eq=False)
+class Session:
+    """A gateway session; it outlives its connection so that it can be resumed."""
+
+    id: str
+    app: Application
+    shard_id: int
+    shard_count: int
+    intents: int
+    seq: int = 0
+    buffer: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=5_000))
+    conn: Connection | None = None
+    detached_at: float | None = None
+    presence: dict[str, Any] | None = None
+
+    def frame(self, name: str, data_json: str) -> tuple[int, str]:
+        self.seq += 1
+        text = f'{{"op":0,"s":{self.seq},"t":"{name}","d":{data_json}}}'
+        self.buffer.append((self.seq, text))
+        return self.seq, text
+
+
+class Connection:
+    """One websocket connection with its own compressor and ordered writer task."""
+
+    def __init__(self, ws: web.WebSocketResponse, compress: str | None, cap: int) -> None:
+        self.ws = ws
+        self.compress = compress
+        self._zlib = zlib.compressobj() if compress == "zlib-stream" else None
+        self._zstd: Any = None
+        if compress == "zstd-stream":
+            try:
+                import zstandard  # type: ignore[import-not-found]
+
+                self._zstd = zstandard.ZstdCompressor().compressobj()
+            except ImportError:
+                self.compress = None
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self.cap = cap
+        self.session: Session | None = None
+        self.last_heartbeat = time.monotonic()
+        self.closed = False
+        self.writer = asyncio.get_running_loop().create_task(self._write_loop())
+
+    def send(self, text: str) -> None:
+        if self.closed:
+            return
+        if self.queue.qsize() >= self.cap:
+            log.warning("gateway client too slow; closing its connection")
+            self.close_soon(Close.RATE_LIMITED)
+            return
+        self.queue.put_nowait(text)
+
+    def send_op(self, op: int, d: Any) -> None:
+        self.send(json.dumps({"op": op, "d": d, "s": None, "t": None}))
+
+    def _encode(self, text: str) -> bytes | str:
+        if self._zlib is not None:
+            return self._zlib.compress(text.encode()) + self._zlib.flush(zlib.Z_SYNC_FLUSH)
+        if self._zstd is not None:
+            import zstandard
+
+            return self._zstd.compress(text.encode()) + self._zstd.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+        return text
+
+    async def _write_loop(self) -> None:
+        try:
+            while True:
+                text = await self.queue.get()
+                if text is None:
+                    return
+                payload = self._encode(text)
+                if isinstance(payload, bytes):
+                    await self.ws.send_bytes(payload)
+                else:
+                    await self.ws.send_str(payload)
+        except (ConnectionError, RuntimeError, asyncio.CancelledError):
+            return
+
+    def close_soon(self, code: int, message: str = "") -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.queue.put_nowait(None)
+
+        async def _close() -> None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self.writer, 2)
+            with contextlib.suppress(Exception):
+                await self.ws.close(code=code, message=message.encode())
+
+        asyncio.get_running_loop().create_task(_close())
+
+    def abort(self) -> None:
+        """Drop the TCP connection without a close frame (a network failure)."""
+        self.closed = True
+        self.writer.cancel()
+        transport = self.ws._req.transport if self.ws._req else None  # noqa: SLF001
+        if transport is not None:
+            transport.abort()
+
+
+class Gateway:
+    """Accepts gateway connections and fans state events out to sessions."""
+
+    def __init__(self, state: SandboxState, options: GatewayOptions | None = None) -> None:
+        self.state = state
+        self.options = options or GatewayOptions()
+        self.faults = GatewayFaults()
+        self.sessions: dict[str, Session] = {}
+        self.connections: set[Connection] = set()
+        self.url = ""
+        self.identify_count = 0
+        self.resume_count = 0
+        state.listeners.append(self.on_event)
+
+    # -- fan-out -------------------------------------------------------------------------
+    def on_event(self, event: Event) -> None:
+        if not self.sessions:
+            return
+        data_json: str | None = None
+        blanked_json: str | None = None
+        guild = self.state.guilds.get(event.guild_id) if event.guild_id is not None else None
+        need_guild, need_dm = EVENT_INTENTS.get(event.name, (None, None))
+        need = need_guild if event.guild_id is not None else need_dm
+        for session in list(self.sessions.values()):
+            bot_id = session.app.bot_id
+            if event.user_ids is not None:
+                if bot_id not in event.user_ids:
+                    continue
+            elif guild is None or bot_id not in guild.members:
+                continue
+            if event.guild_id is not None:
+                if session.shard_id != shard_for(event.guild_id, session.shard_count):
+                    continue
+            elif session.shard_id != 0:
+                continue
+            if need is not None and not session.intents & need:
+                continue
+            if (event.name in _CONTENT_EVENTS and not session.intents & Intent.MESSAGE_CONTENT
+                    and self._content_hidden(event.data, bot_id, event.guild_id)):
+                if blanked_json is None:
+                    blanked_json = json.dumps({**event.data, **_BLANKED})
+                self._deliver(session, event.name, blanked_json)
+                continue
+            if data_json is None:
+                data_json = json.dumps(event.data)
+            self._deliver(session, event.name, data_json)
+
+    @staticmethod
+    def _content_hidden(data: dict[str, Any], bot_id: int, guild_id: int | None) -> bool:
+        if guild_id is None:
+            return False
+        if data.get("author", {}).get("id") == str(bot_id):
+            return False
+        return not any(m.get("id") == str(bot_id) for m in data.get("mentions", ()))
+
+    def _deliver(self, session: Session, name: str, data_json: str) -> None:
+        _, text = session.frame(name, data_json)
+        if session.conn is not None:
+            session.conn.send(text)
+
+    def send_to(self, session: Session, name: str, data: dict[str, Any]) -> None:
+        self._deliver(session, name, json.dumps(data))
+
+    # -- connection handling -------------------------------------------------------------
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(compress=False, max_msg_size=16 << 20, autoping=True)
+        await ws.prepare(request)
+        if request.query.get("encoding", "json") != "json":
+            await ws.close(code=Close.DECODE_ERROR, message=b"only encoding=json is supported")
+            return ws
+        conn = Connection(ws, request.query.get("compress"), self.options.outbound_cap)
+        self.connections.add(conn)
+        conn.send_op(Op.HELLO, {"heartbeat_interval": self.options.heartbeat_interval_ms,
+                                "_trace": ["zoryx-sandbox"]})
+        watchdog = asyncio.get_running_loop().create_task(self._watchdog(conn))
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    raw: str | bytes = msg.data
+                elif msg.type == WSMsgType.BINARY:
+                    raw = msg.data
+                else:
+                    break
+                try:
+                    payload = json.loads(raw)
+                    op = payload["op"]
+                except (ValueError, KeyError, TypeError):
+                    conn.close_soon(Close.DECODE_ERROR, "Error while decoding payload.")
+                    break
+                await self._handle_op(conn, op, payload.get("d"))
+                if conn.closed:
+                    break
+        finally:
+            watchdog.cancel()
+            self.connections.discard(conn)
+            self._detach(conn)
+            if not conn.closed:
+                conn.closed = True
+                conn.queue.put_nowait(None)
+        return ws
+
+    def _detach(self, conn: Connection) -> None:
+        session = conn.session
+        if session is not None and session.conn is conn:
+            session.conn = None
+            session.detached_at = time.monotonic()
+        self._expire_sessions()
+
+    def _expire_sessions(self) -> None:
+        now = time.monotonic()
+        for sid, session in list(self.sessions.items()):
+            if session.conn is None and session.detached_at is not None and (
+                    now - session.detached_at > self.options.resume_window):
+                del self.sessions[sid]
+
+    async def _watchdog(self, conn: Connection) -> None:
+        interval = self.options.heartbeat_interval_ms / 1000
+        with contextlib.suppress(asyncio.CancelledError):
+            while not conn.closed:
+                await asyncio.sleep(interval / 2)
+                if time.monotonic() - conn.last_heartbeat > interval * 1.5 + 5:
+                    conn.close_soon(Close.SESSION_TIMED_OUT, "Session timed out.")
+                    return
+
+    async def _handle_op(self, conn: Connection, op: int, d: Any) -> None:
+        if op == Op.HEARTBEAT:
+            conn.last_heartbeat = time.monotonic()
+            await self._ack(conn)
+        elif op == Op.IDENTIFY:
+            self._identify(conn, d or {})
+        elif op == Op.RESUME:
+            self._resume(conn, d or {})
+        elif conn.session is None:
+            conn.close_soon(Close.NOT_AUTHENTICATED, "Not authenticated.")
+        elif op == Op.REQUEST_GUILD_MEMBERS:
+            self._request_members(conn.session, d or {})
+        elif op == Op.PRESENCE_UPDATE:
+            conn.session.presence = d
+            self._bot_presence(conn.session, d or {})
+        elif op == Op.VOICE_STATE_UPDATE:
+            self._bot_voice(conn.session, d or {})
+        else:
+            conn.close_soon(Close.UNKNOWN_OPCODE, "Unknown opcode.")
+
+    async def _ack(self, conn: Connection) -> None:
+        if self.faults.drop_acks > 0:
+            self.faults.drop_acks -= 1
+            return
+        if self.faults.ack_delay > 0:
+            delay = self.faults.ack_delay
+
+            async def later() -> None:
+                await asyncio.sleep(delay)
+                conn.send_op(Op.HEARTBEAT_ACK, None)
+
+            asyncio.get_running_loop().create_task(later())
+            return
+        conn.send_op(Op.HEARTBEAT_ACK, None)
+
+    def _identify(self, conn: Connection, d: dict[str, Any]) -> None:
+        if conn.session is not None:
+            conn.close_soon(Close.ALREADY_AUTHENTICATED, "Already authenticated.")
+            return
+        token = str(d.get("token", ""))
+        token = token[4:] if token.startswith("Bot ") else token
+        app = self.state.app_for_token(token)
+        if app is None:
+            conn.close_soon(Close.AUTHENTICATION_FAILED, "Authentication failed.")
+            return
+        shard = d.get("shard") or [0, 1]
+        try:
+            shard_id, shard_count = int(shard[0]), int(shard[1])
+        except (TypeError, ValueError, IndexError):
+            shard_id, shard_count = -1, 0
+        if shard_count < 1 or not 0 <= shard_id < shard_count:
+            conn.close_soon(Close.INVALID_SHARD, "Invalid shard.")
+            return
+        intents = int(d.get("intents", 0))
+        if intents & ~_ALL_INTENTS:
+            conn.close_soon(Close.INVALID_INTENTS, "Invalid intent(s).")
+            return
+        if intents & PRIVILEGED_INTENTS & ~app.privileged_granted:
+            conn.close_soon(Close.DISALLOWED_INTENTS, "Disallowed intent(s).")
+            return
+        self.identify_count += 1
+        session = Session(secrets.token_hex(16), app, shard_id, shard_count, intents,
+                          buffer=deque(maxlen=self.options.replay_buffer))
+        session.presence = d.get("presence")
+        self.sessions[session.id] = session
+        session.conn = conn
+        conn.session = session
+        large = int(d.get("large_threshold", 250))
+        guilds = [g for g in self.state.guilds.values()
+                  if app.bot_id in g.members and shard_for(g.id, shard_count) == shard_id]
+        bot = self.state.users[app.bot_id]
+        ready = {
+            "v": 10,
+            "user": bot,
+            "user_settings": {},
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
+            "session_id": session.id,
+            "session_type": "normal",
+            "resume_gateway_url": self.url,
+            "shard": [shard_id, shard_count],
+            "application": {"id": str(app.id), "flags": app.flags},
+            "private_channels": [],
+            "relationships": [],
+            "presences": [],
+            "guild_join_requests": [],
+            "geo_ordered_rtc_regions": ["sandbox"],
+            "auth": {},
+            "_trace": ["zoryx-sandbox"],
+        }
+        self.send_to(session, "READY", ready)
+        with_members = bool(intents & Intent.GUILD_MEMBERS)
+        with_presences = bool(intents & Intent.GUILD_PRESENCES)
+        for guild in guilds:
+            payload = self.state.guild_payload(guild, members=with_members,
+                                               presences=with_presences, large_threshold=large)
+            self.send_to(session, "GUILD_CREATE", payload)
+
+    def _resume(self, conn: Connection, d: dict[str, Any]) -> None:
+        token = str(d.get("token", ""))
+        token = token[4:] if token.startswith("Bot ") else token
+        session = self.sessions.get(str(d.get("session_id")))
+        if session is None or session.app.token != token:
+            conn.send_op(Op.INVALID_SESSION, False)
+            return
+        seq = int(d.get("seq") or 0)
+        if session.buffer and seq < session.buffer[0][0] - 1:
+            conn.send_op(Op.INVALID_SESSION, False)
+            del self.sessions[session.id]
+            return
+        if session.conn is not None and session.conn is not conn:
+            session.conn.close_soon(Close.UNKNOWN_ERROR, "Session resumed elsewhere.")
+        session.conn = conn
+        session.detached_at = None
+        conn.session = session
+        self.resume_count += 1
+        for s, text in session.buffer:
+            if s > seq:
+                conn.send(text)
+        self._deliver(session, "RESUMED", '{"_trace":["zoryx-sandbox"]}')
+
+    def _request_members(self, session: Session, d: dict[str, Any]) -> None:
+        gid = int(d.get("guild_id", 0))
+        guild = self.state.guilds.get(gid)
+        if guild is None or session.app.bot_id not in guild.members:
+            return
+        query = d.get("query")
+        limit = int(d.get("limit") or 0)
+        ids = d.get("user_ids")
+        if ids is not None:
+            wanted = [int(u) for u in (ids if isinstance(ids, list) else [ids])]
+            uids = [u for u in wanted if u in guild.members]
+            not_found = [str(u) for u in wanted if u not in guild.members]
+        else:
+            uids = list(guild.members)
+            not_found = []
+            if query:
+                q = str(query).lower()
+                uids = [u for u in uids if self.state.users[u]["username"].lower().startswith(q)]
+            if limit:
+                uids = uids[:limit]
+        size = self.options.chunk_size
+        chunks = [uids[i:i + size] for i in range(0, len(uids), size)] or [[]]
+        for index, part in enumerate(chunks):
+            data: dict[str, Any] = {
+                "guild_id": str(gid),
+                "members": [self.state.member_payload(guild, u) for u in part],
+                "chunk_index": index,
+                "chunk_count": len(chunks),
+            }
+            if not_found and index == 0:
+                data["not_found"] = not_found
+            if d.get("presences"):
+                data["presences"] = [guild.presences[u] for u in part if u in guild.presences]
+            if d.get("nonce") is not None:
+                data["nonce"] = d["nonce"]
+            self.send_to(session, "GUILD_MEMBERS_CHUNK", data)
+
+    def _bot_presence(self, session: Session, d: dict[str, Any]) -> None:
+        bot_id = session.app.bot_id
+        user = {"id": str(bot_id)}
+        for guild in self.state.guilds.values():
+            if bot_id in guild.members and shard_for(guild.id, session.shard_count) == session.shard_id:
+                presence = {"user": user, "guild_id": str(guild.id),
+                            "status": d.get("status", "online"),
+                            "activities": d.get("activities") or [],
+                            "client_status": {"web": d.get("status", "online")}}
+                guild.presences[bot_id] = presence
+
+    def _bot_voice(self, session: Session, d: dict[str, Any]) -> None:
+        gid = int(d.get("guild_id") or 0)
+        guild = self.state.guilds.get(gid)
+        if guild is None:
+            return
+        from .voice import set_voice_state
+
+        channel_id = d.get("channel_id")
+        set_voice_state(self.state, guild, session.app.bot_id,
+                        int(channel_id) if channel_id else None,
+                        self_mute=bool(d.get("self_mute")), self_deaf=bool(d.get("self_deaf")))
+
+    # -- fault injection -----------------------------------------------------------------
+    def live_sessions(self, shard_id: int | None = None) -> list[Session]:
+        return [s for s in self.sessions.values()
+                if s.conn is not None and (shard_id is None or s.shard_id == shard_id)]
+
+    def send_reconnect(self, shard_id: int | None = None) -> int:
+        sessions = self.live_sessions(shard_id)
+        for session in sessions:
+            assert session.conn is not None
+            session.conn.send_op(Op.RECONNECT, None)
+        return len(sessions)
+
+    def send_invalid_session(self, resumable: bool, shard_id: int | None = None) -> int:
+        sessions = self.live_sessions(shard_id)
+        for session in sessions:
+            assert session.conn is not None
+            session.conn.send_op(Op.INVALID_SESSION, resumable)
+            if not resumable:
+                self.sessions.pop(session.id, None)
+        return len(sessions)
+
+    def drop_connections(self, shard_id: int | None = None) -> int:
+        sessions = self.live_sessions(shard_id)
+        for session in sessions:
+            assert session.conn is not None
+            session.conn.abort()
+        return len(sessions)
+
+    async def close_all(self) -> None:
+        for conn in list(self.connections):
+            conn.close_soon(1001, "Sandbox shutting down")
+        await asyncio.sleep(0)

@@ -1,0 +1,323 @@
+"""Message operations of the sandbox state: create, edit, delete, reactions, pins."""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from . import payloads
+from .errors import empty_message, invalid_form, unknown
+
+if TYPE_CHECKING:
+    from .state import GuildState, SandboxState
+
+_USER_MENTION = re.compile(r"<@!?(\d{15,21})>")
+_ROLE_MENTION = re.compile(r"<@&(\d{15,21})>")
+_CHANNEL_MENTION = re.compile(r"<#(\d{15,21})>")
+MAX_CONTENT = 2000
+MAX_EMBEDS = 10
+
+
+class MessageOps:
+    """Mixin for :class:`SandboxState` holding message mutations."""
+
+    messages: dict[int, OrderedDict[int, dict[str, Any]]]
+    message_cap: int
+
+    def __init__(self) -> None:
+        self.pins: dict[int, list[int]] = {}
+        self.reactor_map: OrderedDict[int, dict[str, list[int]]] = OrderedDict()
+
+    def _reactors_of(self, message_id: int) -> dict[str, list[int]]:
+        entry = self.reactor_map.get(message_id)
+        if entry is None:
+            entry = self.reactor_map[message_id] = {}
+            while len(self.reactor_map) > 20_000:
+                self.reactor_map.popitem(last=False)
+        return entry
+
+    def message_or_404(self: SandboxState, channel_id: int, message_id: int) -> dict[str, Any]:
+        self.channel_or_404(channel_id)
+        msg = self.messages.get(channel_id, {}).get(message_id)
+        if msg is None:
+            raise unknown("message")
+        return msg
+
+    def _mentions(self: SandboxState, guild: GuildState | None, content: str,
+                  allowed: dict[str, Any] | None) -> tuple[list[dict[str, Any]], list[str], bool]:
+        parse = None if allowed is None else set(allowed.get("parse", []))
+        users: list[dict[str, Any]] = []
+        seen: set[int] = set()
+        for match in _USER_MENTION.finditer(content):
+            uid = int(match.group(1))
+            if uid in seen or uid not in self.users:
+                continue
+            if parse is not None and "users" not in parse and str(uid) not in allowed.get("users", []):  # type: ignore[union-attr]
+                continue
+            seen.add(uid)
+            entry = payloads.public_user(self.users[uid])
+            if guild is not None and uid in guild.members:
+                entry["member"] = self.member_payload(guild, uid, with_user=False)
+            users.append(entry)
+        roles: list[str] = []
+        if guild is not None:
+            for match in _ROLE_MENTION.finditer(content):
+                if int(match.group(1)) in guild.roles and match.group(1) not in roles:
+                    roles.append(match.group(1))
+        everyone = ("@everyone" in content or "@here" in content) and (
+            parse is None or "everyone" in parse)
+        return users, roles, everyone
+
+    def create_message(
+        self: SandboxState,
+        channel_id: int,
+        author_id: int,
+        *,
+        content: str = "",
+        embeds: list[dict[str, Any]] | None = None,
+        attachments: list[dict[str, Any]] | None = None,
+        components: list[dict[str, Any]] | None = None,
+        sticker_ids: list[str] | None = None,
+        tts: bool = False,
+        flags: int = 0,
+        nonce: str | int | None = None,
+        message_reference: dict[str, Any] | None = None,
+        allowed_mentions: dict[str, Any] | None = None,
+        webhook: dict[str, Any] | None = None,
+        interaction: dict[str, Any] | None = None,
+        mtype: int | None = None,
+        dispatch: bool = True,
+    ) -> dict[str, Any]:
+        """Store a message and dispatch MESSAGE_CREATE. Validation mirrors Discord's."""
+        channel = self.channel_or_404(channel_id)
+        guild = self.guild_of_channel(channel_id)
+        content = content or ""
+        if len(content) > MAX_CONTENT:
+            raise invalid_form("content", "BASE_TYPE_MAX_LENGTH",
+                               f"Must be {MAX_CONTENT} or fewer in length.")
+        if embeds and len(embeds) > MAX_EMBEDS:
+            raise invalid_form("embeds", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
+        if not (content or embeds or attachments or components or sticker_ids) and mtype is None:
+            raise empty_message()
+        mid = self.ids.next()
+        author = payloads.public_user(self.users[author_id]) if webhook is None else {
+            "id": webhook["id"], "username": webhook.get("username") or webhook["name"],
+            "discriminator": "0000", "avatar": None, "bot": True, "global_name": None,
+            "public_flags": 0,
+        }
+        mentions, mention_roles, everyone = self._mentions(guild, content, allowed_mentions)
+        referenced = None
+        if message_reference and message_reference.get("message_id"):
+            ref_channel = int(message_reference.get("channel_id") or channel_id)
+            ref = self.messages.get(ref_channel, {}).get(int(message_reference["message_id"]))
+            if ref is None and message_reference.get("fail_if_not_exists", True):
+                raise invalid_form("message_reference", "MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
+                                   "Unknown message")
+            referenced = ref
+            message_reference = {"type": 0, "message_id": str(message_reference["message_id"]),
+                                 "channel_id": str(ref_channel),
+                                 **({"guild_id": str(guild.id)} if guild else {})}
+        stickers = []
+        if sticker_ids and guild is not None:
+            for sid in sticker_ids:
+                st = guild.stickers.get(int(sid))
+                if st is None:
+                    raise unknown("sticker")
+                stickers.append({"id": st["id"], "name": st["name"], "format_type": 1})
+        msg: dict[str, Any] = {
+            "id": str(mid),
+            "type": mtype if mtype is not None else (19 if referenced else 0),
+            "channel_id": str(channel_id),
+            "author": author,
+            "content": content,
+            "timestamp": payloads.iso(),
+            "edited_timestamp": None,
+            "tts": tts,
+            "mention_everyone": everyone,
+            "mentions": mentions,
+            "mention_roles": mention_roles,
+            "attachments": attachments or [],
+            "embeds": embeds or [],
+            "pinned": False,
+            "flags": flags,
+            "components": components or [],
+            "sticker_items": stickers,
+        }
+        if guild is not None:
+            msg["guild_id"] = str(guild.id)
+            if webhook is None and author_id in guild.members:
+                msg["member"] = self.member_payload(guild, author_id, with_user=False)
+        if nonce is not None:
+            msg["nonce"] = nonce
+        if webhook is not None:
+            msg["webhook_id"] = webhook["id"]
+        if message_reference:
+            msg["message_reference"] = message_reference
+            msg["referenced_message"] = referenced
+        if interaction is not None:
+            msg["interaction_metadata"] = interaction
+            msg["application_id"] = interaction.get("application_id")
+        if int(channel.get("type", 0)) in (10, 11, 12):
+            channel["message_count"] = channel.get("message_count", 0) + 1
+            channel["total_message_sent"] = channel.get("total_message_sent", 0) + 1
+        store = self.messages.setdefault(channel_id, OrderedDict())
+        store[mid] = msg
+        while len(store) > self.message_cap:
+            store.popitem(last=False)
+        channel["last_message_id"] = str(mid)
+        if dispatch:
+            self.dispatch_message("MESSAGE_CREATE", msg, channel)
+        return msg
+
+    def dispatch_message(self: SandboxState, name: str, msg: dict[str, Any],
+                         channel: dict[str, Any]) -> None:
+        guild_id = msg.get("guild_id")
+        if guild_id is not None:
+            self.dispatch(name, msg, guild_id=int(guild_id))
+        else:
+            self.dispatch(name, msg, user_ids=self.dm_recipients(channel))
+
+    def edit_message(self: SandboxState, channel_id: int, message_id: int,
+                     changes: dict[str, Any]) -> dict[str, Any]:
+        msg = self.message_or_404(channel_id, message_id)
+        for key in ("content", "embeds", "components", "flags", "attachments"):
+            if key in changes and changes[key] is not None:
+                msg[key] = changes[key]
+        if "content" in changes:
+            guild = self.guild_of_channel(channel_id)
+            mentions, roles, everyone = self._mentions(guild, msg["content"], None)
+            msg.update(mentions=mentions, mention_roles=roles, mention_everyone=everyone)
+        msg["edited_timestamp"] = payloads.iso()
+        self.dispatch_message("MESSAGE_UPDATE", msg, self.channel_or_404(channel_id))
+        return msg
+
+    def delete_message(self: SandboxState, channel_id: int, message_id: int) -> None:
+        self.message_or_404(channel_id, message_id)
+        channel = self.channel_or_404(channel_id)
+        msg = self.messages[channel_id].pop(message_id)
+        data = {"id": str(message_id), "channel_id": str(channel_id)}
+        if "guild_id" in msg:
+            data["guild_id"] = msg["guild_id"]
+        self.dispatch_message("MESSAGE_DELETE", data, channel)
+
+    def bulk_delete(self: SandboxState, channel_id: int, ids: list[int]) -> None:
+        if not 2 <= len(ids) <= 100:
+            raise invalid_form("messages", "BASE_TYPE_BAD_LENGTH", "Must be between 2 and 100 in length.")
+        guild = self.guild_of_channel(channel_id)
+        store = self.messages.get(channel_id, OrderedDict())
+        gone = [str(i) for i in ids if store.pop(i, None) is not None]
+        data: dict[str, Any] = {"ids": gone, "channel_id": str(channel_id)}
+        if guild is not None:
+            data["guild_id"] = str(guild.id)
+            self.dispatch("MESSAGE_DELETE_BULK", data, guild_id=guild.id)
+
+    # -- reactions -------------------------------------------------------------------------
+    @staticmethod
+    def parse_emoji(text: str) -> dict[str, Any]:
+        """``name:id`` (custom) or a unicode emoji → partial emoji dict."""
+        if ":" in text:
+            name, _, eid = text.rpartition(":")
+            return {"id": eid, "name": name.lstrip("a:") if name.startswith("a:") else name}
+        return {"id": None, "name": text}
+
+    @staticmethod
+    def _emoji_key(emoji: dict[str, Any]) -> str:
+        return f"{emoji['name']}:{emoji['id']}" if emoji.get("id") else str(emoji["name"])
+
+    def add_reaction(self: SandboxState, channel_id: int, message_id: int, user_id: int,
+                     emoji: dict[str, Any]) -> bool:
+        msg = self.message_or_404(channel_id, message_id)
+        users = self._reactors_of(message_id).setdefault(self._emoji_key(emoji), [])
+        if user_id in users:
+            return False
+        users.append(user_id)
+        self._refresh_reactions(msg)
+        data: dict[str, Any] = {"user_id": str(user_id), "channel_id": str(channel_id),
+                                "message_id": str(message_id), "emoji": emoji,
+                                "burst": False, "type": 0,
+                                "message_author_id": msg["author"]["id"]}
+        guild = self.guild_of_channel(channel_id)
+        if guild is not None:
+            data["guild_id"] = str(guild.id)
+            if user_id in guild.members:
+                data["member"] = self.member_payload(guild, user_id)
+        self.dispatch_message("MESSAGE_REACTION_ADD", data, self.channel_or_404(channel_id))
+        return True
+
+    def remove_reaction(self: SandboxState, channel_id: int, message_id: int, user_id: int,
+                        emoji: dict[str, Any]) -> None:
+        msg = self.message_or_404(channel_id, message_id)
+        users = self._reactors_of(message_id).get(self._emoji_key(emoji), [])
+        if user_id not in users:
+            return
+        users.remove(user_id)
+        self._refresh_reactions(msg)
+        data: dict[str, Any] = {"user_id": str(user_id), "channel_id": str(channel_id),
+                                "message_id": str(message_id), "emoji": emoji,
+                                "burst": False, "type": 0}
+        if "guild_id" in msg:
+            data["guild_id"] = msg["guild_id"]
+        self.dispatch_message("MESSAGE_REACTION_REMOVE", data, self.channel_or_404(channel_id))
+
+    def clear_reactions(self: SandboxState, channel_id: int, message_id: int,
+                        emoji: dict[str, Any] | None = None) -> None:
+        msg = self.message_or_404(channel_id, message_id)
+        data: dict[str, Any] = {"channel_id": str(channel_id), "message_id": str(message_id)}
+        if "guild_id" in msg:
+            data["guild_id"] = msg["guild_id"]
+        if emoji is None:
+            self.reactor_map[message_id] = {}
+            name = "MESSAGE_REACTION_REMOVE_ALL"
+        else:
+            self._reactors_of(message_id).pop(self._emoji_key(emoji), None)
+            data["emoji"] = emoji
+            name = "MESSAGE_REACTION_REMOVE_EMOJI"
+        self._refresh_reactions(msg)
+        self.dispatch_message(name, data, self.channel_or_404(channel_id))
+
+    def reactors(self: SandboxState, channel_id: int, message_id: int, emoji: dict[str, Any]) -> list[int]:
+        self.message_or_404(channel_id, message_id)
+        return list(self._reactors_of(message_id).get(self._emoji_key(emoji), []))
+
+    def _refresh_reactions(self, msg: dict[str, Any]) -> None:
+        out = []
+        for key, users in self._reactors_of(int(msg["id"])).items():
+            if not users:
+                continue
+            name, _, eid = key.rpartition(":") if ":" in key else (key, "", "")
+            out.append({"count": len(users), "count_details": {"burst": 0, "normal": len(users)},
+                        "me": False, "me_burst": False, "burst_colors": [],
+                        "emoji": {"id": eid or None, "name": name}})
+        msg["reactions"] = out
+
+    # -- pins -----------------------------------------------------------------------------
+    def set_pinned(self: SandboxState, channel_id: int, message_id: int, pinned: bool) -> None:
+        msg = self.message_or_404(channel_id, message_id)
+        pins = self.pins.setdefault(channel_id, [])
+        if pinned and message_id not in pins:
+            pins.append(message_id)
+        elif not pinned and message_id in pins:
+            pins.remove(message_id)
+        msg["pinned"] = pinned
+        channel = self.channel_or_404(channel_id)
+        channel["last_pin_timestamp"] = payloads.iso() if pins else None
+        self.dispatch_message("MESSAGE_UPDATE", msg, channel)
+        data: dict[str, Any] = {"channel_id": str(channel_id),
+                                "last_pin_timestamp": channel["last_pin_timestamp"]}
+        if "guild_id" in msg:
+            data["guild_id"] = msg["guild_id"]
+        self.dispatch_message("CHANNEL_PINS_UPDATE", data, channel)
+
+    def typing(self: SandboxState, channel_id: int, user_id: int) -> None:
+        channel = self.channel_or_404(channel_id)
+        data: dict[str, Any] = {"channel_id": str(channel_id), "user_id": str(user_id),
+                                "timestamp": self.ids_now_ms() // 1000}
+        guild = self.guild_of_channel(channel_id)
+        if guild is not None:
+            data["guild_id"] = str(guild.id)
+            if user_id in guild.members:
+                data["member"] = self.member_payload(guild, user_id)
+            self.dispatch("TYPING_START", data, guild_id=guild.id)
+        else:
+            self.dispatch("TYPING_START", data, user_ids=self.dm_recipients(channel))

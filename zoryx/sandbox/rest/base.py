@@ -1,0 +1,224 @@
+"""The REST plumbing: route registration, auth, body parsing, errors, rate limits."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from ..errors import DiscordAPIError, bad_json, unauthorized
+from ..ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from ..state import Application, SandboxState
+
+log = logging.getLogger("zoryx.sandbox.rest")
+
+Handler = Callable[["Ctx"], Awaitable[Any]]
+_MAJOR = ("channel_id", "guild_id", "webhook_id", "interaction_id")
+_VERSION_PREFIX = re.compile(r"^/api(?:/v\d+)?")
+
+
+@dataclass
+class UploadedFile:
+    field: str
+    filename: str
+    content_type: str | None
+    data: bytes
+
+
+@dataclass
+class Ctx:
+    """What a route handler receives."""
+
+    request: web.Request
+    state: SandboxState
+    app: Application | None
+    params: dict[str, str]
+    body: Any = None
+    files: list[UploadedFile] = field(default_factory=list)
+
+    @property
+    def bot_id(self) -> int:
+        if self.app is None:
+            raise unauthorized()
+        return self.app.bot_id
+
+    def id(self, name: str) -> int:
+        """An integer path parameter (a malformed snowflake answers 404 like Discord)."""
+        value = self.params[name]
+        if not value.isdigit():
+            from ..errors import DiscordAPIError
+
+            raise DiscordAPIError(404, 0, "404: Not Found")
+        return int(value)
+
+    @property
+    def query(self) -> Any:
+        return self.request.query
+
+    def json(self) -> dict[str, Any]:
+        return self.body if isinstance(self.body, dict) else {}
+
+
+class NoContent:
+    """Marker for a 204 response."""
+
+
+NO_CONTENT = NoContent()
+
+
+@dataclass
+class RestFaults:
+    """Injected failures: the next ``count`` matching requests answer ``status``."""
+
+    rules: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, status: int, count: int, path_contains: str = "", retry_after: float = 0.05,
+            is_global: bool = False) -> None:
+        self.rules.append({"status": status, "count": count, "path": path_contains,
+                           "retry_after": retry_after, "global": is_global})
+
+    def take(self, path: str) -> dict[str, Any] | None:
+        for rule in self.rules:
+            if rule["count"] > 0 and rule["path"] in path:
+                rule["count"] -= 1
+                if rule["count"] == 0:
+                    self.rules.remove(rule)
+                return rule
+        return None
+
+
+class RestAPI:
+    """Registers sandbox REST routes on an aiohttp application under ``/api/v10``."""
+
+    def __init__(self, state: SandboxState, limiter: RateLimiter | None = None) -> None:
+        self.state = state
+        self.limiter = limiter or RateLimiter()
+        self.faults = RestFaults()
+        self.unemulated: deque[str] = deque(maxlen=200)
+        self.requests = 0
+        self._routes: list[tuple[str, str, Handler, bool, tuple[int, float]]] = []
+
+    def route(self, method: str, path: str, *, auth: bool = True,
+              limit: tuple[int, float] = (50, 1.0)) -> Callable[[Handler], Handler]:
+        def deco(fn: Handler) -> Handler:
+            self._routes.append((method, path, fn, auth, limit))
+            return fn
+        return deco
+
+    def install(self, app: web.Application) -> None:
+        for version in ("v10", "v9"):
+            for method, path, fn, auth, limit in self._routes:
+                app.router.add_route(method, f"/api/{version}{path}",
+                                     self._wrap(method, path, fn, auth, limit))
+        app.router.add_route("*", "/api/{tail:.*}", self._unemulated)
+
+    async def _unemulated(self, request: web.Request) -> web.StreamResponse:
+        line = f"{request.method} {request.path}"
+        self.unemulated.append(line)
+        log.warning("sandbox does not emulate %s", line)
+        return json_response({"code": 0, "message": f"The sandbox does not emulate {line}"}, 501)
+
+    def _wrap(self, method: str, path: str, fn: Handler, auth: bool,
+              limit: tuple[int, float]) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        route_key = f"{method} {path}"
+
+        async def handler(request: web.Request) -> web.StreamResponse:
+            self.requests += 1
+            app = None
+            header = request.headers.get("Authorization", "")
+            if header:
+                app = self.state.app_for_token(header[4:] if header.startswith("Bot ") else header)
+            if auth and app is None:
+                return json_response(unauthorized().body(), 401)
+            major = next((request.match_info[k] for k in _MAJOR if k in request.match_info), "")
+            verdict = self.limiter.check(app.token[:12] if app else request.remote or "",
+                                         route_key, major, *limit)
+            fault = self.faults.take(request.path)
+            if fault is not None:
+                return _fault_response(fault, verdict.headers)
+            if verdict.retry_after is not None:
+                body = {"message": "You are being rate limited.",
+                        "retry_after": round(verdict.retry_after, 3), "global": verdict.is_global}
+                headers = {**verdict.headers, "Retry-After": str(max(1, round(verdict.retry_after))),
+                           "Via": "1.1 zoryx-sandbox"}
+                return json_response(body, 429, headers)
+            try:
+                body, files = await _read_body(request)
+                ctx = Ctx(request, self.state, app, dict(request.match_info), body, files)
+                result = await fn(ctx)
+            except DiscordAPIError as exc:
+                return json_response(exc.body(), exc.status, verdict.headers)
+            except Exception:
+                log.exception("sandbox route %s crashed", route_key)
+                return json_response({"code": 0, "message": "500: Internal Server Error"}, 500,
+                                     verdict.headers)
+            if isinstance(result, NoContent):
+                return web.Response(status=204, headers=verdict.headers)
+            if isinstance(result, web.StreamResponse):
+                return result
+            return json_response(result, 200, verdict.headers)
+
+        return handler
+
+
+def _fault_response(fault: dict[str, Any], headers: dict[str, str]) -> web.Response:
+    if fault["status"] == 429:
+        body = {"message": "You are being rate limited.", "retry_after": fault["retry_after"],
+                "global": fault["global"]}
+        extra = {**headers, "Via": "1.1 zoryx-sandbox", "X-RateLimit-Remaining": "0",
+                 "X-RateLimit-Reset-After": str(fault["retry_after"]),
+                 "Retry-After": str(max(1, round(fault["retry_after"])))}
+        if fault["global"]:
+            extra["X-RateLimit-Global"] = "true"
+        return json_response(body, 429, extra)
+    return json_response({"code": 0, "message": f"{fault['status']}: injected failure"},
+                         fault["status"], headers)
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """A JSON response with ``Content-Type: application/json`` exactly (no charset)."""
+    out = {"Content-Type": "application/json"}
+    if headers:
+        out.update(headers)
+    return web.Response(body=json.dumps(data).encode(), status=status, headers=out)
+
+
+async def _read_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
+    if not request.can_read_body:
+        return None, []
+    ctype = request.content_type
+    if ctype.startswith("multipart/"):
+        body: Any = None
+        files: list[UploadedFile] = []
+        reader = await request.multipart()
+        while True:
+            part = await reader.next()
+            if part is None:
+                break
+            name = getattr(part, "name", None) or ""
+            data = await part.read()  # type: ignore[union-attr]
+            if name == "payload_json":
+                body = _loads(data)
+            elif getattr(part, "filename", None):
+                files.append(UploadedFile(name, part.filename or "file",  # type: ignore[union-attr]
+                                          part.headers.get("Content-Type"), bytes(data)))
+        return body, files
+    raw = await request.read()
+    if not raw:
+        return None, []
+    return _loads(raw), []
+
+
+def _loads(raw: bytes | bytearray) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise bad_json() from None
