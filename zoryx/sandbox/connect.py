@@ -28,7 +28,8 @@ def check_discord_version() -> None:
         wanted = ", ".join(f"{a}.{b}.x" for a, b in SUPPORTED)
         raise SandboxVersionError(
             f"The Zoryx sandbox supports discord.py {wanted}; found {discord.__version__}. "
-            "Install a supported version: pip install 'discord.py>=2.7,<2.8'.")
+            "Install a supported version: pip install 'discord.py>=2.7,<2.8'."
+        )
 
 
 async def _no_identify_delay(self: Any, shard_id: int | None, *, initial: bool = False) -> None:
@@ -55,13 +56,18 @@ def use_sandbox(url: str, *, fast_identify: bool = True) -> Iterator[None]:
     check_discord_version()
     base = str(getattr(url, "url", url)).rstrip("/")
     host = yarl.URL(base)
-    saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
-             discord.asset.Asset.BASE, discord.Client.before_identify_hook)
+    saved = (
+        discord.http.Route.BASE,
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
+        discord.asset.Asset.BASE,
+        discord.Client.before_identify_hook,
+    )
     with _lock:
         _depth += 1
         discord.http.Route.BASE = f"{base}/api/v10"
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL.build(
-            scheme="ws", host=host.host or "127.0.0.1", port=host.port, path="/gateway")
+            scheme="ws", host=host.host or "127.0.0.1", port=host.port, path="/gateway"
+        )
         discord.asset.Asset.BASE = f"{base}/cdn"
         if fast_identify:
             discord.Client.before_identify_hook = _no_identify_delay  # type: ignore[method-assign]
@@ -70,6 +76,9 @@ def use_sandbox(url: str, *, fast_identify: bool = True) -> Iterator[None]:
     finally:
         with _lock:
             _depth -= 1
-            (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
-             discord.asset.Asset.BASE) = saved[:3]
+            (
+                discord.http.Route.BASE,
+                discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
+                discord.asset.Asset.BASE,
+            ) = saved[:3]
             discord.Client.before_identify_hook = saved[3]  # type: ignore[method-assign]

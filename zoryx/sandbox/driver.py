@@ -95,13 +95,21 @@ class Sandbox(SandboxServer):
     async def create_user(self, username: str) -> SandboxUser:
         async def run() -> int:
             return int(self.state.create_user(username)["id"])
+
         return SandboxUser(self, await self.call(run))
 
     # -- observing the bot -----------------------------------------------------------------
-    async def expect_message(self, channel: ChannelRef, *, content: str | None = None,
-                             contains: str | None = None, check: MessageCheck | None = None,
-                             author: int | str | None = "bot", timeout: float = 5.0,
-                             guild: int | str | None = None) -> SandboxMessage:
+    async def expect_message(
+        self,
+        channel: ChannelRef,
+        *,
+        content: str | None = None,
+        contains: str | None = None,
+        check: MessageCheck | None = None,
+        author: int | str | None = "bot",
+        timeout: float = 5.0,
+        guild: int | str | None = None,
+    ) -> SandboxMessage:
         """Wait for the next matching message in a channel, after the last one consumed.
 
         Args:
@@ -141,10 +149,12 @@ class Sandbox(SandboxServer):
 
         async def run() -> SandboxMessage:
             return await self._wait_for(probe, timeout, f"a message in channel {cid}")
+
         return await self.call(run)
 
-    async def expect_no_message(self, channel: ChannelRef, *, within: float = 0.5,
-                                author: int | str | None = "bot") -> None:
+    async def expect_no_message(
+        self, channel: ChannelRef, *, within: float = 0.5, author: int | str | None = "bot"
+    ) -> None:
         """Assert that no matching message arrives within ``within`` seconds."""
         try:
             msg = await self.expect_message(channel, author=author, timeout=within)
@@ -152,15 +162,25 @@ class Sandbox(SandboxServer):
             return
         raise AssertionError(f"unexpected message: {msg.content!r}")
 
-    async def wait_until(self, predicate: Callable[[], bool], *, timeout: float = 5.0,
-                         what: str = "a condition") -> None:
+    async def wait_until(
+        self, predicate: Callable[[], bool], *, timeout: float = 5.0, what: str = "a condition"
+    ) -> None:
         """Wait until ``predicate()`` (run on the sandbox loop after each event) is true."""
+
         async def run() -> None:
             await self._wait_for(lambda: predicate() or None, timeout, what)
+
         await self.call(run)
 
-    async def expect_role(self, user: int | str, role: int | str, *, present: bool = True,
-                          guild: int | str | None = None, timeout: float = 5.0) -> None:
+    async def expect_role(
+        self,
+        user: int | str,
+        role: int | str,
+        *,
+        present: bool = True,
+        guild: int | str | None = None,
+        timeout: float = 5.0,
+    ) -> None:
         """Wait until a member has (or no longer has) a role."""
         g = self.guild(guild)
         uid = int(self.state.find_user(user)["id"])
@@ -185,14 +205,16 @@ class Sandbox(SandboxServer):
         return int(self.state.find_user(author)["id"])
 
     # -- world changes ---------------------------------------------------------------------
-    async def add_member(self, user: int | str, guild: int | str | None = None,
-                         roles: list[str] | None = None) -> None:
+    async def add_member(
+        self, user: int | str, guild: int | str | None = None, roles: list[str] | None = None
+    ) -> None:
         g = self.guild(guild)
         uid = int(self.state.find_user(user)["id"])
         role_ids = [self.role_id(r, guild) for r in roles or []]
 
         async def run() -> None:
             self.state.add_member(g, uid, roles=role_ids)
+
         await self.call(run)
 
     async def remove_member(self, user: int | str, guild: int | str | None = None) -> None:
@@ -201,44 +223,60 @@ class Sandbox(SandboxServer):
 
         async def run() -> None:
             self.state.remove_member(g, uid)
+
         await self.call(run)
 
-    async def set_roles(self, user: int | str, roles: list[str], guild: int | str | None = None) -> None:
+    async def set_roles(
+        self, user: int | str, roles: list[str], guild: int | str | None = None
+    ) -> None:
         g = self.guild(guild)
         uid = int(self.state.find_user(user)["id"])
         ids = [self.role_id(r, guild) for r in roles]
 
         async def run() -> None:
             self.state.update_member(g, uid, {"roles": ids})
+
         await self.call(run)
 
     # -- fault injection -------------------------------------------------------------------
     async def send_reconnect(self, shard_id: int | None = None) -> int:
         async def run() -> int:
             return self.gateway.send_reconnect(shard_id)
+
         return await self.call(run)
 
     async def send_invalid_session(self, resumable: bool, shard_id: int | None = None) -> int:
         async def run() -> int:
             return self.gateway.send_invalid_session(resumable, shard_id)
+
         return await self.call(run)
 
     async def drop_connections(self, shard_id: int | None = None) -> int:
         async def run() -> int:
             return self.gateway.drop_connections(shard_id)
+
         return await self.call(run)
 
-    async def fail_requests(self, status: int, count: int, path_contains: str = "",
-                            retry_after: float = 0.05, is_global: bool = False) -> None:
+    async def fail_requests(
+        self,
+        status: int,
+        count: int,
+        path_contains: str = "",
+        retry_after: float = 0.05,
+        is_global: bool = False,
+    ) -> None:
         """The next ``count`` REST requests whose path contains the text answer ``status``."""
+
         async def run() -> None:
             self.rest.faults.add(status, count, path_contains, retry_after, is_global)
+
         await self.call(run)
 
     async def set_heartbeat_faults(self, *, ack_delay: float = 0.0, drop_acks: int = 0) -> None:
         async def run() -> None:
             self.gateway.faults.ack_delay = ack_delay
             self.gateway.faults.drop_acks = drop_acks
+
         await self.call(run)
 
 
@@ -256,9 +294,15 @@ class SandboxUser:
     def __repr__(self) -> str:
         return f"<SandboxUser {self.name} ({self.id})>"
 
-    async def say(self, channel: ChannelRef, content: str = "", *,
-                  embeds: list[dict[str, Any]] | None = None,
-                  reply_to: SandboxMessage | None = None, guild: int | str | None = None) -> SandboxMessage:
+    async def say(
+        self,
+        channel: ChannelRef,
+        content: str = "",
+        *,
+        embeds: list[dict[str, Any]] | None = None,
+        reply_to: SandboxMessage | None = None,
+        guild: int | str | None = None,
+    ) -> SandboxMessage:
         """Post a message as this user (permissions apply, as on Discord)."""
         sb = self.sandbox
         cid = sb.channel_id(channel, guild)
@@ -267,10 +311,12 @@ class SandboxUser:
             chan = sb.state.channel_or_404(cid)
             sb.state.require_perm(chan, self.id, int(Perm.SEND_MESSAGES))
             ref = {"message_id": reply_to.id, "channel_id": cid} if reply_to else None
-            msg = sb.state.create_message(cid, self.id, content=content, embeds=embeds,
-                                          message_reference=ref)
+            msg = sb.state.create_message(
+                cid, self.id, content=content, embeds=embeds, message_reference=ref
+            )
             sb._cursors[cid] = int(msg["id"])
             return SandboxMessage.of(msg)
+
         return await sb.call(run)
 
     async def dm(self, content: str) -> SandboxMessage:
@@ -282,13 +328,21 @@ class SandboxUser:
             msg = sb.state.create_message(int(chan["id"]), self.id, content=content)
             sb._cursors[int(chan["id"])] = int(msg["id"])
             return SandboxMessage.of(msg)
+
         return await sb.call(run)
 
     def dm_channel_id(self) -> int:
         return int(self.sandbox.state.dm_channel(self.id, self.sandbox.bot_id)["id"])
 
-    async def slash(self, command: str, channel: ChannelRef = "#general", /, *,
-                    in_guild: int | str | None = None, **options: Any) -> InteractionHandle:
+    async def slash(
+        self,
+        command: str,
+        channel: ChannelRef = "#general",
+        /,
+        *,
+        in_guild: int | str | None = None,
+        **options: Any,
+    ) -> InteractionHandle:
         """Invoke the bot's slash ``command`` (``"group sub"`` for subcommands).
 
         Args:
@@ -304,20 +358,25 @@ class SandboxUser:
             from .slash import build_command_data
 
             data = build_command_data(sb.state, sb.app_info, cid, command, options)
-            return sb.state.interactions.create(sb.app_info, InteractionType.APPLICATION_COMMAND,
-                                                self.id, cid, data)
+            return sb.state.interactions.create(
+                sb.app_info, InteractionType.APPLICATION_COMMAND, self.id, cid, data
+            )
+
         return InteractionHandle(sb, await sb.call(run))
 
     async def click(self, message: SandboxMessage, custom_id: str) -> InteractionHandle:
         """Press a button on a message."""
         return await self._component(message, custom_id, 2, None)
 
-    async def select(self, message: SandboxMessage, custom_id: str, values: list[str]) -> InteractionHandle:
+    async def select(
+        self, message: SandboxMessage, custom_id: str, values: list[str]
+    ) -> InteractionHandle:
         """Choose ``values`` in a select menu on a message."""
         return await self._component(message, custom_id, None, values)
 
-    async def _component(self, message: SandboxMessage, custom_id: str, ctype: int | None,
-                         values: list[str] | None) -> InteractionHandle:
+    async def _component(
+        self, message: SandboxMessage, custom_id: str, ctype: int | None, values: list[str] | None
+    ) -> InteractionHandle:
         sb = self.sandbox
 
         async def run() -> InteractionRecord:
@@ -327,11 +386,20 @@ class SandboxUser:
             if current is None:
                 current = message.raw
             data = build_component_data(sb.state, current, custom_id, ctype, values)
-            return sb.state.interactions.create(sb.app_info, InteractionType.MESSAGE_COMPONENT,
-                                                self.id, message.channel_id, data, message=current)
+            return sb.state.interactions.create(
+                sb.app_info,
+                InteractionType.MESSAGE_COMPONENT,
+                self.id,
+                message.channel_id,
+                data,
+                message=current,
+            )
+
         return InteractionHandle(sb, await sb.call(run))
 
-    async def submit_modal(self, opened_by: InteractionHandle, values: dict[str, Any]) -> InteractionHandle:
+    async def submit_modal(
+        self, opened_by: InteractionHandle, values: dict[str, Any]
+    ) -> InteractionHandle:
         """Fill in and submit the modal the bot opened in answer to ``opened_by``."""
         sb = self.sandbox
 
@@ -342,9 +410,15 @@ class SandboxUser:
             if record.response_type != CallbackType.MODAL or not record.response_data:
                 raise DiscordAPIError(400, 0, "The bot did not answer with a modal")
             data = build_modal_data(record.response_data, values)
-            return sb.state.interactions.create(sb.app_info, InteractionType.MODAL_SUBMIT,
-                                                self.id, record.channel_id, data,
-                                                message=record.payload.get("message"))
+            return sb.state.interactions.create(
+                sb.app_info,
+                InteractionType.MODAL_SUBMIT,
+                self.id,
+                record.channel_id,
+                data,
+                message=record.payload.get("message"),
+            )
+
         return InteractionHandle(sb, await sb.call(run))
 
     async def react(self, message: SandboxMessage, emoji: str) -> None:
@@ -352,15 +426,23 @@ class SandboxUser:
 
         async def run() -> None:
             chan = sb.state.channel_or_404(message.channel_id)
-            sb.state.require_perm(chan, self.id, int(Perm.ADD_REACTIONS | Perm.READ_MESSAGE_HISTORY))
-            sb.state.add_reaction(message.channel_id, message.id, self.id, sb.state.parse_emoji(emoji))
+            sb.state.require_perm(
+                chan, self.id, int(Perm.ADD_REACTIONS | Perm.READ_MESSAGE_HISTORY)
+            )
+            sb.state.add_reaction(
+                message.channel_id, message.id, self.id, sb.state.parse_emoji(emoji)
+            )
+
         await sb.call(run)
 
     async def unreact(self, message: SandboxMessage, emoji: str) -> None:
         sb = self.sandbox
 
         async def run() -> None:
-            sb.state.remove_reaction(message.channel_id, message.id, self.id, sb.state.parse_emoji(emoji))
+            sb.state.remove_reaction(
+                message.channel_id, message.id, self.id, sb.state.parse_emoji(emoji)
+            )
+
         await sb.call(run)
 
     async def join_voice(self, channel: ChannelRef, guild: int | str | None = None) -> None:
@@ -374,6 +456,7 @@ class SandboxUser:
             if g is None:
                 raise unknown("channel")
             set_voice_state(sb.state, g, self.id, cid)
+
         await sb.call(run)
 
     async def leave_voice(self, guild: int | str | None = None) -> None:
@@ -384,6 +467,7 @@ class SandboxUser:
             from .voice import set_voice_state
 
             set_voice_state(sb.state, g, self.id, None)
+
         await sb.call(run)
 
     async def typing(self, channel: ChannelRef, guild: int | str | None = None) -> None:
@@ -392,6 +476,7 @@ class SandboxUser:
 
         async def run() -> None:
             sb.state.typing(cid, self.id)
+
         await sb.call(run)
 
 
@@ -420,6 +505,7 @@ class InteractionHandle:
         async def run() -> InteractionResult:
             await rec.wait_until(done, timeout)
             return self._result()
+
         return await self.sandbox.call(run)
 
     async def followup(self, index: int = 0, timeout: float = 5.0) -> SandboxMessage:
@@ -429,9 +515,12 @@ class InteractionHandle:
         async def run() -> SandboxMessage:
             await rec.wait_until(lambda r: len(r.followups) > index, timeout)
             return SandboxMessage.of(rec.followups[index])
+
         return await self.sandbox.call(run)
 
-    async def wait_original(self, check: Callable[[SandboxMessage], bool], timeout: float = 5.0) -> SandboxMessage:
+    async def wait_original(
+        self, check: Callable[[SandboxMessage], bool], timeout: float = 5.0
+    ) -> SandboxMessage:
         """Wait until the response message satisfies ``check`` (e.g. after an edit)."""
         rec = self.record
 
@@ -442,10 +531,16 @@ class InteractionHandle:
             await rec.wait_until(ok, timeout)
             assert rec.original is not None
             return SandboxMessage.of(rec.original)
+
         return await self.sandbox.call(run)
 
     def _result(self) -> InteractionResult:
         rec = self.record
         msg = SandboxMessage.of(rec.original) if rec.original is not None else None
-        return InteractionResult(rec.response_type, dict(rec.response_data or {}), msg,
-                                 rec.original_ephemeral, [SandboxMessage.of(m) for m in rec.followups])
+        return InteractionResult(
+            rec.response_type,
+            dict(rec.response_data or {}),
+            msg,
+            rec.original_ephemeral,
+            [SandboxMessage.of(m) for m in rec.followups],
+        )

@@ -112,7 +112,9 @@ class Connection:
         if self._zstd is not None:
             import zstandard
 
-            return self._zstd.compress(text.encode()) + self._zstd.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+            return self._zstd.compress(text.encode()) + self._zstd.flush(
+                zstandard.COMPRESSOBJ_FLUSH_BLOCK
+            )
         return text
 
     async def _write_loop(self) -> None:
@@ -147,7 +149,7 @@ class Connection:
         """Drop the TCP connection without a close frame (a network failure)."""
         self.closed = True
         self.writer.cancel()
-        transport = self.ws._req.transport if self.ws._req else None  # noqa: SLF001
+        transport = self.ws._req.transport if self.ws._req else None
         if transport is not None:
             transport.abort()
 
@@ -189,8 +191,11 @@ class Gateway:
                 continue
             if need is not None and not session.intents & need:
                 continue
-            if (event.name in _CONTENT_EVENTS and not session.intents & Intent.MESSAGE_CONTENT
-                    and self._content_hidden(event.data, bot_id, event.guild_id)):
+            if (
+                event.name in _CONTENT_EVENTS
+                and not session.intents & Intent.MESSAGE_CONTENT
+                and self._content_hidden(event.data, bot_id, event.guild_id)
+            ):
                 if blanked_json is None:
                     blanked_json = json.dumps({**event.data, **_BLANKED})
                 self._deliver(session, event.name, blanked_json)
@@ -224,8 +229,10 @@ class Gateway:
             return ws
         conn = Connection(ws, request.query.get("compress"), self.options.outbound_cap)
         self.connections.add(conn)
-        conn.send_op(Op.HELLO, {"heartbeat_interval": self.options.heartbeat_interval_ms,
-                                "_trace": ["zoryx-sandbox"]})
+        conn.send_op(
+            Op.HELLO,
+            {"heartbeat_interval": self.options.heartbeat_interval_ms, "_trace": ["zoryx-sandbox"]},
+        )
         watchdog = asyncio.get_running_loop().create_task(self._watchdog(conn))
         try:
             async for msg in ws:
@@ -263,8 +270,11 @@ class Gateway:
     def _expire_sessions(self) -> None:
         now = time.monotonic()
         for sid, session in list(self.sessions.items()):
-            if session.conn is None and session.detached_at is not None and (
-                    now - session.detached_at > self.options.resume_window):
+            if (
+                session.conn is None
+                and session.detached_at is not None
+                and (now - session.detached_at > self.options.resume_window)
+            ):
                 del self.sessions[sid]
 
     async def _watchdog(self, conn: Connection) -> None:
@@ -337,15 +347,24 @@ class Gateway:
             conn.close_soon(Close.DISALLOWED_INTENTS, "Disallowed intent(s).")
             return
         self.identify_count += 1
-        session = Session(secrets.token_hex(16), app, shard_id, shard_count, intents,
-                          buffer=deque(maxlen=self.options.replay_buffer))
+        session = Session(
+            secrets.token_hex(16),
+            app,
+            shard_id,
+            shard_count,
+            intents,
+            buffer=deque(maxlen=self.options.replay_buffer),
+        )
         session.presence = d.get("presence")
         self.sessions[session.id] = session
         session.conn = conn
         conn.session = session
         large = int(d.get("large_threshold", 250))
-        guilds = [g for g in self.state.guilds.values()
-                  if app.bot_id in g.members and shard_for(g.id, shard_count) == shard_id]
+        guilds = [
+            g
+            for g in self.state.guilds.values()
+            if app.bot_id in g.members and shard_for(g.id, shard_count) == shard_id
+        ]
         bot = self.state.users[app.bot_id]
         ready = {
             "v": 10,
@@ -369,8 +388,9 @@ class Gateway:
         with_members = bool(intents & Intent.GUILD_MEMBERS)
         with_presences = bool(intents & Intent.GUILD_PRESENCES)
         for guild in guilds:
-            payload = self.state.guild_payload(guild, members=with_members,
-                                               presences=with_presences, large_threshold=large)
+            payload = self.state.guild_payload(
+                guild, members=with_members, presences=with_presences, large_threshold=large
+            )
             self.send_to(session, "GUILD_CREATE", payload)
 
     def _resume(self, conn: Connection, d: dict[str, Any]) -> None:
@@ -417,7 +437,7 @@ class Gateway:
             if limit:
                 uids = uids[:limit]
         size = self.options.chunk_size
-        chunks = [uids[i:i + size] for i in range(0, len(uids), size)] or [[]]
+        chunks = [uids[i : i + size] for i in range(0, len(uids), size)] or [[]]
         for index, part in enumerate(chunks):
             data: dict[str, Any] = {
                 "guild_id": str(gid),
@@ -437,11 +457,17 @@ class Gateway:
         bot_id = session.app.bot_id
         user = {"id": str(bot_id)}
         for guild in self.state.guilds.values():
-            if bot_id in guild.members and shard_for(guild.id, session.shard_count) == session.shard_id:
-                presence = {"user": user, "guild_id": str(guild.id),
-                            "status": d.get("status", "online"),
-                            "activities": d.get("activities") or [],
-                            "client_status": {"web": d.get("status", "online")}}
+            if (
+                bot_id in guild.members
+                and shard_for(guild.id, session.shard_count) == session.shard_id
+            ):
+                presence = {
+                    "user": user,
+                    "guild_id": str(guild.id),
+                    "status": d.get("status", "online"),
+                    "activities": d.get("activities") or [],
+                    "client_status": {"web": d.get("status", "online")},
+                }
                 guild.presences[bot_id] = presence
 
     def _bot_voice(self, session: Session, d: dict[str, Any]) -> None:
@@ -452,14 +478,22 @@ class Gateway:
         from .voice import set_voice_state
 
         channel_id = d.get("channel_id")
-        set_voice_state(self.state, guild, session.app.bot_id,
-                        int(channel_id) if channel_id else None,
-                        self_mute=bool(d.get("self_mute")), self_deaf=bool(d.get("self_deaf")))
+        set_voice_state(
+            self.state,
+            guild,
+            session.app.bot_id,
+            int(channel_id) if channel_id else None,
+            self_mute=bool(d.get("self_mute")),
+            self_deaf=bool(d.get("self_deaf")),
+        )
 
     # -- fault injection -----------------------------------------------------------------
     def live_sessions(self, shard_id: int | None = None) -> list[Session]:
-        return [s for s in self.sessions.values()
-                if s.conn is not None and (shard_id is None or s.shard_id == shard_id)]
+        return [
+            s
+            for s in self.sessions.values()
+            if s.conn is not None and (shard_id is None or s.shard_id == shard_id)
+        ]
 
     def send_reconnect(self, shard_id: int | None = None) -> int:
         sessions = self.live_sessions(shard_id)

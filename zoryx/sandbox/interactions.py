@@ -88,8 +88,15 @@ class InteractionStore:
         return self.by_token.get(token)
 
     # -- creation ---------------------------------------------------------------------------
-    def create(self, app: Application, itype: int, user_id: int, channel_id: int,
-               data: dict[str, Any] | None, message: dict[str, Any] | None = None) -> InteractionRecord:
+    def create(
+        self,
+        app: Application,
+        itype: int,
+        user_id: int,
+        channel_id: int,
+        data: dict[str, Any] | None,
+        message: dict[str, Any] | None = None,
+    ) -> InteractionRecord:
         state = self.state
         channel = state.channel_or_404(channel_id)
         guild = state.guild_of_channel(channel_id)
@@ -102,17 +109,35 @@ class InteractionStore:
             "token": token,
             "version": 1,
             "channel_id": str(channel_id),
-            "channel": {k: channel[k] for k in ("id", "type", "name", "guild_id", "parent_id",
-                                                   "position", "permission_overwrites", "nsfw",
-                                                   "topic", "flags", "last_message_id",
-                                                   "rate_limit_per_user", "recipients")
-                        if k in channel},
+            "channel": {
+                k: channel[k]
+                for k in (
+                    "id",
+                    "type",
+                    "name",
+                    "guild_id",
+                    "parent_id",
+                    "position",
+                    "permission_overwrites",
+                    "nsfw",
+                    "topic",
+                    "flags",
+                    "last_message_id",
+                    "rate_limit_per_user",
+                    "recipients",
+                )
+                if k in channel
+            },
             "locale": "en-US",
             "entitlements": [],
             "attachment_size_limit": 26_214_400,
-            "authorizing_integration_owners": {"0": str(guild.id)} if guild else {"1": str(user_id)},
+            "authorizing_integration_owners": {"0": str(guild.id)}
+            if guild
+            else {"1": str(user_id)},
             "context": 0 if guild else 1,
-            "app_permissions": str(channel_permissions(guild, channel, app.bot_id)) if guild else "0",
+            "app_permissions": str(channel_permissions(guild, channel, app.bot_id))
+            if guild
+            else "0",
         }
         if data is not None:
             payload["data"] = data
@@ -127,16 +152,22 @@ class InteractionStore:
             payload["member"] = member
         else:
             payload["user"] = payloads.public_user(state.users[user_id])
-        record = InteractionRecord(iid, token, app, itype, user_id, channel_id,
-                                   guild.id if guild else None, payload)
+        record = InteractionRecord(
+            iid, token, app, itype, user_id, channel_id, guild.id if guild else None, payload
+        )
         self._keep(record)
-        state.dispatch("INTERACTION_CREATE", payload, guild_id=guild.id if guild else None,
-                       user_ids=[app.bot_id])
+        state.dispatch(
+            "INTERACTION_CREATE",
+            payload,
+            guild_id=guild.id if guild else None,
+            user_ids=[app.bot_id],
+        )
         return record
 
     # -- callbacks --------------------------------------------------------------------------
-    def callback(self, record: InteractionRecord, body: dict[str, Any],
-                 attachments: list[dict[str, Any]]) -> dict[str, Any]:
+    def callback(
+        self, record: InteractionRecord, body: dict[str, Any], attachments: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         if record.response_type is not None:
             raise already_acknowledged()
         ctype = int(body.get("type", 0))
@@ -146,8 +177,10 @@ class InteractionStore:
         record.response_data = data
         resource: dict[str, Any] = {"type": ctype}
         ephemeral = bool(int(data.get("flags") or 0) & MESSAGE_FLAG_EPHEMERAL)
-        if ctype in (CallbackType.CHANNEL_MESSAGE_WITH_SOURCE,
-                     CallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE):
+        if ctype in (
+            CallbackType.CHANNEL_MESSAGE_WITH_SOURCE,
+            CallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE,
+        ):
             loading = ctype == CallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE
             flags = int(data.get("flags") or 0) | (MESSAGE_FLAG_LOADING if loading else 0)
             msg = self._respond_message(record, data, attachments, flags, ephemeral)
@@ -157,7 +190,9 @@ class InteractionStore:
         elif ctype == CallbackType.UPDATE_MESSAGE:
             message = record.payload.get("message")
             if message is not None:
-                changes = {k: data[k] for k in ("content", "embeds", "components", "flags") if k in data}
+                changes = {
+                    k: data[k] for k in ("content", "embeds", "components", "flags") if k in data
+                }
                 if attachments or "attachments" in data:
                     changes["attachments"] = attachments
                 ephemeral_src = int(message.get("flags", 0)) & MESSAGE_FLAG_EPHEMERAL
@@ -165,7 +200,9 @@ class InteractionStore:
                     message.update(changes)
                     msg = message
                 else:
-                    msg = state.edit_message(int(message["channel_id"]), int(message["id"]), changes)
+                    msg = state.edit_message(
+                        int(message["channel_id"]), int(message["id"]), changes
+                    )
                 record.original = msg
                 resource["message"] = msg
         elif ctype == CallbackType.DEFERRED_UPDATE_MESSAGE:
@@ -184,15 +221,22 @@ class InteractionStore:
                 "type": record.type,
                 "activity_instance_id": None,
                 "response_message_id": original["id"] if original else None,
-                "response_message_loading": bool(original and int(original.get("flags", 0)) & MESSAGE_FLAG_LOADING),
+                "response_message_loading": bool(
+                    original and int(original.get("flags", 0)) & MESSAGE_FLAG_LOADING
+                ),
                 "response_message_ephemeral": ephemeral,
             },
             "resource": resource,
         }
 
-    def _respond_message(self, record: InteractionRecord, data: dict[str, Any],
-                         attachments: list[dict[str, Any]], flags: int,
-                         ephemeral: bool) -> dict[str, Any]:
+    def _respond_message(
+        self,
+        record: InteractionRecord,
+        data: dict[str, Any],
+        attachments: list[dict[str, Any]],
+        flags: int,
+        ephemeral: bool,
+    ) -> dict[str, Any]:
         state = self.state
         meta = self.metadata(record)
         mtype = 20 if record.type == InteractionType.APPLICATION_COMMAND else 0
@@ -208,7 +252,9 @@ class InteractionStore:
             "mtype": mtype,
         }
         if ephemeral:
-            msg = state.create_message(record.channel_id, record.app.bot_id, dispatch=False, **kwargs)
+            msg = state.create_message(
+                record.channel_id, record.app.bot_id, dispatch=False, **kwargs
+            )
             state.messages[record.channel_id].pop(int(msg["id"]), None)
             record.ephemeral[int(msg["id"])] = msg
             return msg
@@ -228,17 +274,21 @@ class InteractionStore:
         return meta
 
     # -- follow-ups and @original -----------------------------------------------------------
-    def followup(self, record: InteractionRecord, data: dict[str, Any],
-                 attachments: list[dict[str, Any]]) -> dict[str, Any]:
+    def followup(
+        self, record: InteractionRecord, data: dict[str, Any], attachments: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         if record.response_type is None:
             raise unknown("webhook")
         flags = int(data.get("flags") or 0)
         ephemeral = bool(flags & MESSAGE_FLAG_EPHEMERAL)
         if record.response_type == CallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE and (
-                record.original is not None and int(record.original.get("flags", 0)) & MESSAGE_FLAG_LOADING):
+            record.original is not None
+            and int(record.original.get("flags", 0)) & MESSAGE_FLAG_LOADING
+        ):
             # The first follow-up of a deferred response fills the loading message.
-            msg = self.edit_original(record, {**data, "flags": flags & ~MESSAGE_FLAG_LOADING},
-                                     attachments)
+            msg = self.edit_original(
+                record, {**data, "flags": flags & ~MESSAGE_FLAG_LOADING}, attachments
+            )
             return msg
         msg = self._respond_message(record, data, attachments, flags, ephemeral)
         record.followups.append(msg)
@@ -258,15 +308,22 @@ class InteractionStore:
                 return msg
         return self.state.message_or_404(record.channel_id, mid)
 
-    def edit_original(self, record: InteractionRecord, data: dict[str, Any],
-                      attachments: list[dict[str, Any]], message_id: str = "@original") -> dict[str, Any]:
+    def edit_original(
+        self,
+        record: InteractionRecord,
+        data: dict[str, Any],
+        attachments: list[dict[str, Any]],
+        message_id: str = "@original",
+    ) -> dict[str, Any]:
         msg = self.find_message(record, message_id)
         changes = {k: data[k] for k in ("content", "embeds", "components") if k in data}
         flags = int(msg.get("flags", 0)) & ~MESSAGE_FLAG_LOADING
         changes["flags"] = flags
         if attachments or "attachments" in data:
             keep = {str(a.get("id")) for a in data.get("attachments") or [] if isinstance(a, dict)}
-            changes["attachments"] = [a for a in msg.get("attachments", []) if a["id"] in keep] + attachments
+            changes["attachments"] = [
+                a for a in msg.get("attachments", []) if a["id"] in keep
+            ] + attachments
         if int(msg["id"]) in record.ephemeral:
             msg.update(changes)
             msg["edited_timestamp"] = payloads.iso()

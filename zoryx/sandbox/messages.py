@@ -44,8 +44,9 @@ class MessageOps:
             raise unknown("message")
         return msg
 
-    def _mentions(self: SandboxState, guild: GuildState | None, content: str,
-                  allowed: dict[str, Any] | None) -> tuple[list[dict[str, Any]], list[str], bool]:
+    def _mentions(
+        self: SandboxState, guild: GuildState | None, content: str, allowed: dict[str, Any] | None
+    ) -> tuple[list[dict[str, Any]], list[str], bool]:
         parse = None if allowed is None else set(allowed.get("parse", []))
         users: list[dict[str, Any]] = []
         seen: set[int] = set()
@@ -53,7 +54,11 @@ class MessageOps:
             uid = int(match.group(1))
             if uid in seen or uid not in self.users:
                 continue
-            if parse is not None and "users" not in parse and str(uid) not in allowed.get("users", []):  # type: ignore[union-attr]
+            if (
+                parse is not None
+                and "users" not in parse
+                and str(uid) not in allowed.get("users", [])
+            ):  # type: ignore[union-attr]
                 continue
             seen.add(uid)
             entry = payloads.public_user(self.users[uid])
@@ -66,7 +71,8 @@ class MessageOps:
                 if int(match.group(1)) in guild.roles and match.group(1) not in roles:
                     roles.append(match.group(1))
         everyone = ("@everyone" in content or "@here" in content) and (
-            parse is None or "everyone" in parse)
+            parse is None or "everyone" in parse
+        )
         return users, roles, everyone
 
     def create_message(
@@ -94,30 +100,43 @@ class MessageOps:
         guild = self.guild_of_channel(channel_id)
         content = content or ""
         if len(content) > MAX_CONTENT:
-            raise invalid_form("content", "BASE_TYPE_MAX_LENGTH",
-                               f"Must be {MAX_CONTENT} or fewer in length.")
+            raise invalid_form(
+                "content", "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_CONTENT} or fewer in length."
+            )
         if embeds and len(embeds) > MAX_EMBEDS:
             raise invalid_form("embeds", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
         if not (content or embeds or attachments or components or sticker_ids) and mtype is None:
             raise empty_message()
         mid = self.ids.next()
-        author = payloads.public_user(self.users[author_id]) if webhook is None else {
-            "id": webhook["id"], "username": webhook.get("username") or webhook["name"],
-            "discriminator": "0000", "avatar": None, "bot": True, "global_name": None,
-            "public_flags": 0,
-        }
+        author = (
+            payloads.public_user(self.users[author_id])
+            if webhook is None
+            else {
+                "id": webhook["id"],
+                "username": webhook.get("username") or webhook["name"],
+                "discriminator": "0000",
+                "avatar": None,
+                "bot": True,
+                "global_name": None,
+                "public_flags": 0,
+            }
+        )
         mentions, mention_roles, everyone = self._mentions(guild, content, allowed_mentions)
         referenced = None
         if message_reference and message_reference.get("message_id"):
             ref_channel = int(message_reference.get("channel_id") or channel_id)
             ref = self.messages.get(ref_channel, {}).get(int(message_reference["message_id"]))
             if ref is None and message_reference.get("fail_if_not_exists", True):
-                raise invalid_form("message_reference", "MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
-                                   "Unknown message")
+                raise invalid_form(
+                    "message_reference", "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message"
+                )
             referenced = ref
-            message_reference = {"type": 0, "message_id": str(message_reference["message_id"]),
-                                 "channel_id": str(ref_channel),
-                                 **({"guild_id": str(guild.id)} if guild else {})}
+            message_reference = {
+                "type": 0,
+                "message_id": str(message_reference["message_id"]),
+                "channel_id": str(ref_channel),
+                **({"guild_id": str(guild.id)} if guild else {}),
+            }
         stickers = []
         if sticker_ids and guild is not None:
             for sid in sticker_ids:
@@ -170,16 +189,18 @@ class MessageOps:
             self.dispatch_message("MESSAGE_CREATE", msg, channel)
         return msg
 
-    def dispatch_message(self: SandboxState, name: str, msg: dict[str, Any],
-                         channel: dict[str, Any]) -> None:
+    def dispatch_message(
+        self: SandboxState, name: str, msg: dict[str, Any], channel: dict[str, Any]
+    ) -> None:
         guild_id = msg.get("guild_id")
         if guild_id is not None:
             self.dispatch(name, msg, guild_id=int(guild_id))
         else:
             self.dispatch(name, msg, user_ids=self.dm_recipients(channel))
 
-    def edit_message(self: SandboxState, channel_id: int, message_id: int,
-                     changes: dict[str, Any]) -> dict[str, Any]:
+    def edit_message(
+        self: SandboxState, channel_id: int, message_id: int, changes: dict[str, Any]
+    ) -> dict[str, Any]:
         msg = self.message_or_404(channel_id, message_id)
         for key in ("content", "embeds", "components", "flags", "attachments"):
             if key in changes and changes[key] is not None:
@@ -203,7 +224,9 @@ class MessageOps:
 
     def bulk_delete(self: SandboxState, channel_id: int, ids: list[int]) -> None:
         if not 2 <= len(ids) <= 100:
-            raise invalid_form("messages", "BASE_TYPE_BAD_LENGTH", "Must be between 2 and 100 in length.")
+            raise invalid_form(
+                "messages", "BASE_TYPE_BAD_LENGTH", "Must be between 2 and 100 in length."
+            )
         guild = self.guild_of_channel(channel_id)
         store = self.messages.get(channel_id, OrderedDict())
         gone = [str(i) for i in ids if store.pop(i, None) is not None]
@@ -225,18 +248,24 @@ class MessageOps:
     def _emoji_key(emoji: dict[str, Any]) -> str:
         return f"{emoji['name']}:{emoji['id']}" if emoji.get("id") else str(emoji["name"])
 
-    def add_reaction(self: SandboxState, channel_id: int, message_id: int, user_id: int,
-                     emoji: dict[str, Any]) -> bool:
+    def add_reaction(
+        self: SandboxState, channel_id: int, message_id: int, user_id: int, emoji: dict[str, Any]
+    ) -> bool:
         msg = self.message_or_404(channel_id, message_id)
         users = self._reactors_of(message_id).setdefault(self._emoji_key(emoji), [])
         if user_id in users:
             return False
         users.append(user_id)
         self._refresh_reactions(msg)
-        data: dict[str, Any] = {"user_id": str(user_id), "channel_id": str(channel_id),
-                                "message_id": str(message_id), "emoji": emoji,
-                                "burst": False, "type": 0,
-                                "message_author_id": msg["author"]["id"]}
+        data: dict[str, Any] = {
+            "user_id": str(user_id),
+            "channel_id": str(channel_id),
+            "message_id": str(message_id),
+            "emoji": emoji,
+            "burst": False,
+            "type": 0,
+            "message_author_id": msg["author"]["id"],
+        }
         guild = self.guild_of_channel(channel_id)
         if guild is not None:
             data["guild_id"] = str(guild.id)
@@ -245,23 +274,30 @@ class MessageOps:
         self.dispatch_message("MESSAGE_REACTION_ADD", data, self.channel_or_404(channel_id))
         return True
 
-    def remove_reaction(self: SandboxState, channel_id: int, message_id: int, user_id: int,
-                        emoji: dict[str, Any]) -> None:
+    def remove_reaction(
+        self: SandboxState, channel_id: int, message_id: int, user_id: int, emoji: dict[str, Any]
+    ) -> None:
         msg = self.message_or_404(channel_id, message_id)
         users = self._reactors_of(message_id).get(self._emoji_key(emoji), [])
         if user_id not in users:
             return
         users.remove(user_id)
         self._refresh_reactions(msg)
-        data: dict[str, Any] = {"user_id": str(user_id), "channel_id": str(channel_id),
-                                "message_id": str(message_id), "emoji": emoji,
-                                "burst": False, "type": 0}
+        data: dict[str, Any] = {
+            "user_id": str(user_id),
+            "channel_id": str(channel_id),
+            "message_id": str(message_id),
+            "emoji": emoji,
+            "burst": False,
+            "type": 0,
+        }
         if "guild_id" in msg:
             data["guild_id"] = msg["guild_id"]
         self.dispatch_message("MESSAGE_REACTION_REMOVE", data, self.channel_or_404(channel_id))
 
-    def clear_reactions(self: SandboxState, channel_id: int, message_id: int,
-                        emoji: dict[str, Any] | None = None) -> None:
+    def clear_reactions(
+        self: SandboxState, channel_id: int, message_id: int, emoji: dict[str, Any] | None = None
+    ) -> None:
         msg = self.message_or_404(channel_id, message_id)
         data: dict[str, Any] = {"channel_id": str(channel_id), "message_id": str(message_id)}
         if "guild_id" in msg:
@@ -276,7 +312,9 @@ class MessageOps:
         self._refresh_reactions(msg)
         self.dispatch_message(name, data, self.channel_or_404(channel_id))
 
-    def reactors(self: SandboxState, channel_id: int, message_id: int, emoji: dict[str, Any]) -> list[int]:
+    def reactors(
+        self: SandboxState, channel_id: int, message_id: int, emoji: dict[str, Any]
+    ) -> list[int]:
         self.message_or_404(channel_id, message_id)
         return list(self._reactors_of(message_id).get(self._emoji_key(emoji), []))
 
@@ -286,9 +324,16 @@ class MessageOps:
             if not users:
                 continue
             name, _, eid = key.rpartition(":") if ":" in key else (key, "", "")
-            out.append({"count": len(users), "count_details": {"burst": 0, "normal": len(users)},
-                        "me": False, "me_burst": False, "burst_colors": [],
-                        "emoji": {"id": eid or None, "name": name}})
+            out.append(
+                {
+                    "count": len(users),
+                    "count_details": {"burst": 0, "normal": len(users)},
+                    "me": False,
+                    "me_burst": False,
+                    "burst_colors": [],
+                    "emoji": {"id": eid or None, "name": name},
+                }
+            )
         msg["reactions"] = out
 
     # -- pins -----------------------------------------------------------------------------
@@ -303,16 +348,21 @@ class MessageOps:
         channel = self.channel_or_404(channel_id)
         channel["last_pin_timestamp"] = payloads.iso() if pins else None
         self.dispatch_message("MESSAGE_UPDATE", msg, channel)
-        data: dict[str, Any] = {"channel_id": str(channel_id),
-                                "last_pin_timestamp": channel["last_pin_timestamp"]}
+        data: dict[str, Any] = {
+            "channel_id": str(channel_id),
+            "last_pin_timestamp": channel["last_pin_timestamp"],
+        }
         if "guild_id" in msg:
             data["guild_id"] = msg["guild_id"]
         self.dispatch_message("CHANNEL_PINS_UPDATE", data, channel)
 
     def typing(self: SandboxState, channel_id: int, user_id: int) -> None:
         channel = self.channel_or_404(channel_id)
-        data: dict[str, Any] = {"channel_id": str(channel_id), "user_id": str(user_id),
-                                "timestamp": self.ids_now_ms() // 1000}
+        data: dict[str, Any] = {
+            "channel_id": str(channel_id),
+            "user_id": str(user_id),
+            "timestamp": self.ids_now_ms() // 1000,
+        }
         guild = self.guild_of_channel(channel_id)
         if guild is not None:
             data["guild_id"] = str(guild.id)

@@ -18,12 +18,16 @@ def iso(ms: int | None = None) -> str:
     return moment.isoformat()
 
 
-def user(uid: int, username: str, *, bot: bool = False, global_name: str | None = None) -> dict[str, Any]:
+def user(
+    uid: int, username: str, *, bot: bool = False, global_name: str | None = None
+) -> dict[str, Any]:
     return {
         "id": str(uid),
         "username": username,
         "discriminator": "0",
-        "global_name": global_name if global_name is not None else (None if bot else username.title()),
+        "global_name": global_name
+        if global_name is not None
+        else (None if bot else username.title()),
         "avatar": None,
         "bot": bot,
         "system": False,
@@ -41,14 +45,34 @@ def user(uid: int, username: str, *, bot: bool = False, global_name: str | None 
 
 def public_user(full: dict[str, Any]) -> dict[str, Any]:
     """The subset of a user object other users see."""
-    keys = ("id", "username", "discriminator", "global_name", "avatar", "bot", "system",
-            "public_flags", "avatar_decoration_data", "banner", "accent_color")
+    keys = (
+        "id",
+        "username",
+        "discriminator",
+        "global_name",
+        "avatar",
+        "bot",
+        "system",
+        "public_flags",
+        "avatar_decoration_data",
+        "banner",
+        "accent_color",
+    )
     return {k: full[k] for k in keys}
 
 
-def role(rid: int, name: str, *, position: int, permissions: int = 0, color: int = 0,
-         hoist: bool = False, mentionable: bool = False, managed: bool = False,
-         tags: dict[str, Any] | None = None) -> dict[str, Any]:
+def role(
+    rid: int,
+    name: str,
+    *,
+    position: int,
+    permissions: int = 0,
+    color: int = 0,
+    hoist: bool = False,
+    mentionable: bool = False,
+    managed: bool = False,
+    tags: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": str(rid),
         "name": name,
@@ -72,10 +96,19 @@ def everyone_role(guild_id: int) -> dict[str, Any]:
     return role(guild_id, "@everyone", position=0, permissions=DEFAULT_EVERYONE)
 
 
-def channel(cid: int, ctype: int, name: str, *, guild_id: int | None, position: int = 0,
-            parent_id: int | None = None, topic: str | None = None,
-            overwrites: list[dict[str, Any]] | None = None, nsfw: bool = False,
-            extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def channel(
+    cid: int,
+    ctype: int,
+    name: str,
+    *,
+    guild_id: int | None,
+    position: int = 0,
+    parent_id: int | None = None,
+    topic: str | None = None,
+    overwrites: list[dict[str, Any]] | None = None,
+    nsfw: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": str(cid),
         "type": ctype,
@@ -89,20 +122,38 @@ def channel(cid: int, ctype: int, name: str, *, guild_id: int | None, position: 
     if guild_id is not None:
         out["guild_id"] = str(guild_id)
     if ctype in (0, 5, 15, 16):
-        out.update(topic=topic, last_message_id=None, rate_limit_per_user=0,
-                   default_auto_archive_duration=1440, last_pin_timestamp=None)
+        out.update(
+            topic=topic,
+            last_message_id=None,
+            rate_limit_per_user=0,
+            default_auto_archive_duration=1440,
+            last_pin_timestamp=None,
+        )
     if ctype in (2, 13):
-        out.update(bitrate=64000, user_limit=0, rtc_region=None, video_quality_mode=1,
-                   last_message_id=None, rate_limit_per_user=0)
+        out.update(
+            bitrate=64000,
+            user_limit=0,
+            rtc_region=None,
+            video_quality_mode=1,
+            last_message_id=None,
+            rate_limit_per_user=0,
+        )
     if ctype in (15, 16):
-        out.update(available_tags=[], default_reaction_emoji=None, default_sort_order=None,
-                   default_forum_layout=0, default_thread_rate_limit_per_user=0)
+        out.update(
+            available_tags=[],
+            default_reaction_emoji=None,
+            default_sort_order=None,
+            default_forum_layout=0,
+            default_thread_rate_limit_per_user=0,
+        )
     if extra:
         out.update(extra)
     return out
 
 
-def member_fields(joined_ms: int, roles: list[int] | None = None, nick: str | None = None) -> dict[str, Any]:
+def member_fields(
+    joined_ms: int, roles: list[int] | None = None, nick: str | None = None
+) -> dict[str, Any]:
     """Member data without ``user`` (the state joins the user in when sending)."""
     return {
         "nick": nick,
@@ -120,7 +171,9 @@ def member_fields(joined_ms: int, roles: list[int] | None = None, nick: str | No
     }
 
 
-def emoji(eid: int, name: str, *, animated: bool = False, user_payload: dict[str, Any] | None = None) -> dict[str, Any]:
+def emoji(
+    eid: int, name: str, *, animated: bool = False, user_payload: dict[str, Any] | None = None
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": str(eid),
         "name": name,
@@ -135,7 +188,9 @@ def emoji(eid: int, name: str, *, animated: bool = False, user_payload: dict[str
     return out
 
 
-def sticker(sid: int, name: str, *, guild_id: int, tags: str = "", description: str = "") -> dict[str, Any]:
+def sticker(
+    sid: int, name: str, *, guild_id: int, tags: str = "", description: str = ""
+) -> dict[str, Any]:
     return {
         "id": str(sid),
         "pack_id": None,
@@ -150,7 +205,9 @@ def sticker(sid: int, name: str, *, guild_id: int, tags: str = "", description: 
     }
 
 
-def guild_base(gid: int, name: str, *, owner_id: int, description: str | None = None) -> dict[str, Any]:
+def guild_base(
+    gid: int, name: str, *, owner_id: int, description: str | None = None
+) -> dict[str, Any]:
     """Guild fields other than the lists (roles, channels, members…)."""
     return {
         "id": str(gid),
@@ -195,8 +252,16 @@ def guild_base(gid: int, name: str, *, owner_id: int, description: str | None = 
     }
 
 
-def attachment(aid: int, filename: str, size: int, url: str, *, content_type: str | None,
-               description: str | None = None, ephemeral: bool = False) -> dict[str, Any]:
+def attachment(
+    aid: int,
+    filename: str,
+    size: int,
+    url: str,
+    *,
+    content_type: str | None,
+    description: str | None = None,
+    ephemeral: bool = False,
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": str(aid),
         "filename": filename,

@@ -41,12 +41,15 @@ class RateLimiter:
     _global_count: int = 0
     _global_reset: float = 0.0
 
-    def check(self, app_key: str, route: str, major: str, limit: int, per: float) -> RateLimitVerdict:
+    def check(
+        self, app_key: str, route: str, major: str, limit: int, per: float
+    ) -> RateLimitVerdict:
         now = time.monotonic()
         bucket_hash = hashlib.blake2s(route.encode(), digest_size=8).hexdigest()
         if not self.strict:
-            return RateLimitVerdict(self._headers(bucket_hash, self.lenient_limit,
-                                                  self.lenient_limit - 1, per, now))
+            return RateLimitVerdict(
+                self._headers(bucket_hash, self.lenient_limit, self.lenient_limit - 1, per, now)
+            )
         if now >= self._global_reset:
             self._global_reset = now + self.global_per
             self._global_count = 0
@@ -73,11 +76,14 @@ class RateLimiter:
             return RateLimitVerdict(headers, retry, False)
         self._global_count += 1
         state.remaining -= 1
-        return RateLimitVerdict(self._headers(bucket_hash, limit, state.remaining,
-                                              state.reset_at - now, now))
+        return RateLimitVerdict(
+            self._headers(bucket_hash, limit, state.remaining, state.reset_at - now, now)
+        )
 
     @staticmethod
-    def _headers(bucket: str, limit: int, remaining: int, reset_after: float, now: float) -> dict[str, str]:
+    def _headers(
+        bucket: str, limit: int, remaining: int, reset_after: float, now: float
+    ) -> dict[str, str]:
         reset_after = max(reset_after, 0.001)
         return {
             "X-RateLimit-Limit": str(limit),

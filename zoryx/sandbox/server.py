@@ -54,10 +54,18 @@ class SandboxServer:
         deterministic: Reproducible IDs (for snapshot tests).
     """
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, shards: int = 1,
-                 strict_rate_limits: bool = False, world: WorldBuilder | None = None,
-                 heartbeat_interval_ms: int = 41_250, app_name: str = "Zoryx Sandbox Bot",
-                 deterministic: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        shards: int = 1,
+        strict_rate_limits: bool = False,
+        world: WorldBuilder | None = None,
+        heartbeat_interval_ms: int = 41_250,
+        app_name: str = "Zoryx Sandbox Bot",
+        deterministic: bool = False,
+    ) -> None:
         self.host = host
         self.port = port
         self.shards = shards
@@ -65,7 +73,9 @@ class SandboxServer:
         self.app_info = self.state.create_application(app_name)
         self.limiter = RateLimiter(strict=strict_rate_limits)
         self.rest = RestAPI(self.state, self.limiter)
-        self.gateway = Gateway(self.state, GatewayOptions(heartbeat_interval_ms=heartbeat_interval_ms))
+        self.gateway = Gateway(
+            self.state, GatewayOptions(heartbeat_interval_ms=heartbeat_interval_ms)
+        )
         self._world = world
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -92,8 +102,9 @@ class SandboxServer:
             self._world(self.state, self.app_info)
 
     async def _index(self, request: web.Request) -> web.Response:
-        return web.Response(text="Zoryx sandbox Discord. REST: /api/v10, gateway: /gateway, "
-                                 "control: /_sandbox\n")
+        return web.Response(
+            text="Zoryx sandbox Discord. REST: /api/v10, gateway: /gateway, control: /_sandbox\n"
+        )
 
     # -- addresses ---------------------------------------------------------------------
     @property
@@ -131,7 +142,7 @@ class SandboxServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await site.start()
-        server = site._server  # noqa: SLF001 - aiohttp exposes no public getter for the port
+        server = site._server
         if self.port == 0 and server is not None and server.sockets:  # type: ignore[union-attr]
             self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.state.base_url = self.api_url

@@ -12,11 +12,21 @@ if TYPE_CHECKING:
 
 _SUB_COMMAND, _SUB_GROUP = 1, 2
 _STRING, _INTEGER, _BOOLEAN, _USER, _CHANNEL, _ROLE, _MENTIONABLE, _NUMBER, _ATTACHMENT = (
-    3, 4, 5, 6, 7, 8, 9, 10, 11)
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+)
 
 
-def find_command(state: SandboxState, app: Application, guild_id: int | None,
-                 name: str) -> dict[str, Any]:
+def find_command(
+    state: SandboxState, app: Application, guild_id: int | None, name: str
+) -> dict[str, Any]:
     """A registered chat-input command: guild commands first, then global ones."""
     pools = []
     if guild_id is not None:
@@ -29,8 +39,9 @@ def find_command(state: SandboxState, app: Application, guild_id: int | None,
     raise DiscordAPIError(404, 10063, f"Unknown application command: /{name} (did the bot sync?)")
 
 
-def build_command_data(state: SandboxState, app: Application, channel_id: int, path: str,
-                       values: dict[str, Any]) -> dict[str, Any]:
+def build_command_data(
+    state: SandboxState, app: Application, channel_id: int, path: str, values: dict[str, Any]
+) -> dict[str, Any]:
     """``data`` for an APPLICATION_COMMAND interaction, with ``resolved`` objects."""
     guild = state.guild_of_channel(channel_id)
     parts = path.split()
@@ -40,7 +51,10 @@ def build_command_data(state: SandboxState, app: Application, channel_id: int, p
     nested: list[dict[str, Any]] | None = None
     chain: list[dict[str, Any]] = []
     for part in parts[1:]:
-        opt = next((o for o in schema if o["name"] == part and o["type"] in (_SUB_COMMAND, _SUB_GROUP)), None)
+        opt = next(
+            (o for o in schema if o["name"] == part and o["type"] in (_SUB_COMMAND, _SUB_GROUP)),
+            None,
+        )
         if opt is None:
             raise DiscordAPIError(400, 50035, f"/{path}: unknown subcommand {part!r}")
         chain.append(opt)
@@ -61,9 +75,14 @@ def build_command_data(state: SandboxState, app: Application, channel_id: int, p
     return data
 
 
-def _convert_options(state: SandboxState, guild: Any, schema: list[dict[str, Any]],
-                     values: dict[str, Any], resolved: dict[str, dict[str, Any]],
-                     path: str) -> list[dict[str, Any]]:
+def _convert_options(
+    state: SandboxState,
+    guild: Any,
+    schema: list[dict[str, Any]],
+    values: dict[str, Any],
+    resolved: dict[str, dict[str, Any]],
+    path: str,
+) -> list[dict[str, Any]]:
     known = {o["name"]: o for o in schema}
     for key in values:
         if key not in known:
@@ -77,12 +96,14 @@ def _convert_options(state: SandboxState, guild: Any, schema: list[dict[str, Any
             continue
         value = values[name]
         otype = opt["type"]
-        if otype == _USER or otype == _MENTIONABLE and not _is_role(guild, value):
+        if otype == _USER or (otype == _MENTIONABLE and not _is_role(guild, value)):
             uid = _user_id(state, value)
             user = payloads.public_user(state.users[uid])
             resolved.setdefault("users", {})[str(uid)] = user
             if guild is not None and uid in guild.members:
-                resolved.setdefault("members", {})[str(uid)] = state.member_payload(guild, uid, with_user=False) | {"permissions": "0"}
+                resolved.setdefault("members", {})[str(uid)] = state.member_payload(
+                    guild, uid, with_user=False
+                ) | {"permissions": "0"}
             value = str(uid)
         elif otype in (_ROLE, _MENTIONABLE):
             rid = _role_id(guild, value)
@@ -92,7 +113,8 @@ def _convert_options(state: SandboxState, guild: Any, schema: list[dict[str, Any
             cid = _channel_id(guild, value)
             chan = guild.channels[cid]
             resolved.setdefault("channels", {})[str(cid)] = {
-                k: chan.get(k) for k in ("id", "name", "type", "parent_id", "guild_id")} | {"permissions": "0"}
+                k: chan.get(k) for k in ("id", "name", "type", "parent_id", "guild_id")
+            } | {"permissions": "0"}
             value = str(cid)
         elif otype == _INTEGER:
             value = int(value)
@@ -165,8 +187,13 @@ def _find_component(items: list[dict[str, Any]], custom_id: str) -> dict[str, An
     return None
 
 
-def build_component_data(state: SandboxState, message: dict[str, Any], custom_id: str,
-                         ctype: int | None, values: list[str] | None) -> dict[str, Any]:
+def build_component_data(
+    state: SandboxState,
+    message: dict[str, Any],
+    custom_id: str,
+    ctype: int | None,
+    values: list[str] | None,
+) -> dict[str, Any]:
     """``data`` for a MESSAGE_COMPONENT interaction; the component must exist and be enabled."""
     comp = _find_component(message.get("components") or [], custom_id)
     if comp is None:
@@ -195,9 +222,13 @@ def build_component_data(state: SandboxState, message: dict[str, Any], custom_id
             for v in chosen:
                 if actual == 5 or (actual == 7 and not _is_role(guild, v)):
                     uid = _user_id(state, v)
-                    resolved.setdefault("users", {})[str(uid)] = payloads.public_user(state.users[uid])
+                    resolved.setdefault("users", {})[str(uid)] = payloads.public_user(
+                        state.users[uid]
+                    )
                     if guild is not None and uid in guild.members:
-                        resolved.setdefault("members", {})[str(uid)] = state.member_payload(guild, uid, with_user=False)
+                        resolved.setdefault("members", {})[str(uid)] = state.member_payload(
+                            guild, uid, with_user=False
+                        )
                     ids.append(str(uid))
                 elif actual in (6, 7):
                     rid = _role_id(guild, v)
@@ -207,7 +238,8 @@ def build_component_data(state: SandboxState, message: dict[str, Any], custom_id
                     cid = _channel_id(guild, v)
                     chan = guild.channels[cid]  # type: ignore[union-attr]
                     resolved.setdefault("channels", {})[str(cid)] = {
-                        k: chan.get(k) for k in ("id", "name", "type", "parent_id", "guild_id")} | {"permissions": "0"}
+                        k: chan.get(k) for k in ("id", "name", "type", "parent_id", "guild_id")
+                    } | {"permissions": "0"}
                     ids.append(str(cid))
             data["values"] = ids
             data["resolved"] = resolved
@@ -229,13 +261,23 @@ def build_modal_data(modal: dict[str, Any], values: dict[str, Any]) -> dict[str,
         elif row.get("type") == 18 and isinstance(row.get("component"), dict):
             comp = row["component"]
             if comp.get("type") == 4:
-                rows.append({"type": 18, "id": row.get("id", 0), "component": _text_input(comp, values)})
+                rows.append(
+                    {"type": 18, "id": row.get("id", 0), "component": _text_input(comp, values)}
+                )
                 inputs.append(comp["custom_id"])
             elif comp.get("type") in (3, 5, 6, 7, 8):
                 chosen = [str(v) for v in values.get(comp["custom_id"], [])]
-                rows.append({"type": 18, "id": row.get("id", 0),
-                             "component": {"type": comp["type"], "custom_id": comp["custom_id"],
-                                           "values": chosen}})
+                rows.append(
+                    {
+                        "type": 18,
+                        "id": row.get("id", 0),
+                        "component": {
+                            "type": comp["type"],
+                            "custom_id": comp["custom_id"],
+                            "values": chosen,
+                        },
+                    }
+                )
                 inputs.append(comp["custom_id"])
     unknown_keys = set(values) - set(inputs)
     if unknown_keys:

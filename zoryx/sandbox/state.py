@@ -62,8 +62,18 @@ class Application:
 class GuildState:
     """One guild: its base fields plus keyed collections of roles, channels, members…"""
 
-    __slots__ = ("bans", "channels", "data", "emojis", "id", "members", "presences", "roles",
-                 "stickers", "voice_states")
+    __slots__ = (
+        "bans",
+        "channels",
+        "data",
+        "emojis",
+        "id",
+        "members",
+        "presences",
+        "roles",
+        "stickers",
+        "voice_states",
+    )
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.id = int(data["id"])
@@ -95,8 +105,13 @@ class SandboxState(MessageOps):
         deterministic: Use a virtual clock for IDs so that worlds are reproducible.
     """
 
-    def __init__(self, *, message_cap: int = 1000, attachment_bytes_cap: int = 64 << 20,
-                 deterministic: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        message_cap: int = 1000,
+        attachment_bytes_cap: int = 64 << 20,
+        deterministic: bool = False,
+    ) -> None:
         self.ids = SnowflakeGenerator(start_ms=1_704_067_200_000 if deterministic else None)
         self.secret = secrets.token_bytes(32)
         self.users: dict[int, dict[str, Any]] = {}
@@ -122,8 +137,14 @@ class SandboxState(MessageOps):
         self.interactions = InteractionStore(self)
 
     # -- events -----------------------------------------------------------------------
-    def dispatch(self, name: str, data: dict[str, Any], *, guild_id: int | None = None,
-                 user_ids: Iterable[int] | None = None) -> None:
+    def dispatch(
+        self,
+        name: str,
+        data: dict[str, Any],
+        *,
+        guild_id: int | None = None,
+        user_ids: Iterable[int] | None = None,
+    ) -> None:
         """Fan an event out to every listener (the gateway, driver waiters…)."""
         event = Event(name, data, guild_id, frozenset(user_ids) if user_ids is not None else None)
         for listener in list(self.listeners):
@@ -133,8 +154,14 @@ class SandboxState(MessageOps):
                 log.exception("sandbox listener failed on %s", name)
 
     # -- users and applications ----------------------------------------------------------
-    def create_user(self, username: str, *, bot: bool = False, global_name: str | None = None,
-                    uid: int | None = None) -> dict[str, Any]:
+    def create_user(
+        self,
+        username: str,
+        *,
+        bot: bool = False,
+        global_name: str | None = None,
+        uid: int | None = None,
+    ) -> dict[str, Any]:
         uid = uid or self.ids.next()
         data = payloads.user(uid, username, bot=bot, global_name=global_name)
         self.users[uid] = data
@@ -144,8 +171,9 @@ class SandboxState(MessageOps):
     def create_application(self, name: str = "Zoryx Sandbox Bot") -> Application:
         bot = self.create_user(name.lower().replace(" ", "-"), bot=True, global_name=None)
         bot_id = int(bot["id"])
-        app = Application(id=bot_id, bot_id=bot_id, token=make_token(bot_id, self.secret),
-                          name=name)
+        app = Application(
+            id=bot_id, bot_id=bot_id, token=make_token(bot_id, self.secret), name=name
+        )
         self.apps[app.id] = app
         self.apps_by_token[app.token] = app
         self.apps_by_bot[bot_id] = app
@@ -186,8 +214,14 @@ class SandboxState(MessageOps):
         guild.members[owner_id] = payloads.member_fields(snowflake_time_ms(gid))
         return guild
 
-    def guild_payload(self, guild: GuildState, *, members: bool = True,
-                      presences: bool = True, large_threshold: int = 250) -> dict[str, Any]:
+    def guild_payload(
+        self,
+        guild: GuildState,
+        *,
+        members: bool = True,
+        presences: bool = True,
+        large_threshold: int = 250,
+    ) -> dict[str, Any]:
         """A full GUILD_CREATE payload."""
         data = dict(guild.data)
         count = len(guild.members)
@@ -198,7 +232,9 @@ class SandboxState(MessageOps):
             member_list = [self.member_payload(guild, uid) for uid in guild.members]
         else:
             wanted = {a.bot_id for a in self.apps.values()} | set(guild.voice_states)
-            member_list = [self.member_payload(guild, uid) for uid in wanted if uid in guild.members]
+            member_list = [
+                self.member_payload(guild, uid) for uid in wanted if uid in guild.members
+            ]
         data.update(
             unavailable=False,
             large=large,
@@ -218,12 +254,27 @@ class SandboxState(MessageOps):
         return data
 
     def update_guild(self, guild: GuildState, changes: dict[str, Any]) -> dict[str, Any]:
-        allowed = {"name", "icon", "verification_level", "default_message_notifications",
-                   "explicit_content_filter", "afk_channel_id", "afk_timeout",
-                   "system_channel_id", "system_channel_flags", "rules_channel_id",
-                   "public_updates_channel_id", "preferred_locale", "description", "banner",
-                   "splash", "features", "premium_progress_bar_enabled",
-                   "safety_alerts_channel_id", "owner_id"}
+        allowed = {
+            "name",
+            "icon",
+            "verification_level",
+            "default_message_notifications",
+            "explicit_content_filter",
+            "afk_channel_id",
+            "afk_timeout",
+            "system_channel_id",
+            "system_channel_flags",
+            "rules_channel_id",
+            "public_updates_channel_id",
+            "preferred_locale",
+            "description",
+            "banner",
+            "splash",
+            "features",
+            "premium_progress_bar_enabled",
+            "safety_alerts_channel_id",
+            "owner_id",
+        }
         for key, value in changes.items():
             if key in allowed:
                 guild.data[key] = value
@@ -235,7 +286,9 @@ class SandboxState(MessageOps):
         return out
 
     # -- members --------------------------------------------------------------------------
-    def member_payload(self, guild: GuildState, uid: int, *, with_user: bool = True) -> dict[str, Any]:
+    def member_payload(
+        self, guild: GuildState, uid: int, *, with_user: bool = True
+    ) -> dict[str, Any]:
         fields = guild.members.get(uid)
         if fields is None:
             raise unknown("member")
@@ -244,8 +297,15 @@ class SandboxState(MessageOps):
             out["user"] = payloads.public_user(self.users[uid])
         return out
 
-    def add_member(self, guild: GuildState, uid: int, *, roles: list[int] | None = None,
-                   nick: str | None = None, dispatch: bool = True) -> dict[str, Any]:
+    def add_member(
+        self,
+        guild: GuildState,
+        uid: int,
+        *,
+        roles: list[int] | None = None,
+        nick: str | None = None,
+        dispatch: bool = True,
+    ) -> dict[str, Any]:
         self.user_or_404(uid)
         guild.members[uid] = payloads.member_fields(self.ids_now_ms(), roles, nick)
         if dispatch:
@@ -253,8 +313,9 @@ class SandboxState(MessageOps):
             data["guild_id"] = str(guild.id)
             self.dispatch("GUILD_MEMBER_ADD", data, guild_id=guild.id)
             if uid in self.apps_by_bot:
-                self.dispatch("GUILD_CREATE", self.guild_payload(guild), guild_id=guild.id,
-                              user_ids=[uid])
+                self.dispatch(
+                    "GUILD_CREATE", self.guild_payload(guild), guild_id=guild.id, user_ids=[uid]
+                )
         return guild.members[uid]
 
     def remove_member(self, guild: GuildState, uid: int) -> None:
@@ -262,9 +323,11 @@ class SandboxState(MessageOps):
             raise unknown("member")
         guild.voice_states.pop(uid, None)
         guild.presences.pop(uid, None)
-        self.dispatch("GUILD_MEMBER_REMOVE",
-                      {"guild_id": str(guild.id), "user": payloads.public_user(self.users[uid])},
-                      guild_id=guild.id)
+        self.dispatch(
+            "GUILD_MEMBER_REMOVE",
+            {"guild_id": str(guild.id), "user": payloads.public_user(self.users[uid])},
+            guild_id=guild.id,
+        )
         if uid in self.apps_by_bot:
             self.dispatch("GUILD_DELETE", {"id": str(guild.id)}, guild_id=guild.id, user_ids=[uid])
 
@@ -285,21 +348,38 @@ class SandboxState(MessageOps):
         return snowflake_time_ms(self.ids.next())
 
     # -- roles ----------------------------------------------------------------------------
-    def create_role(self, guild: GuildState, name: str, *, permissions: int = 0, color: int = 0,
-                    hoist: bool = False, mentionable: bool = False, position: int | None = None,
-                    dispatch: bool = True) -> dict[str, Any]:
+    def create_role(
+        self,
+        guild: GuildState,
+        name: str,
+        *,
+        permissions: int = 0,
+        color: int = 0,
+        hoist: bool = False,
+        mentionable: bool = False,
+        position: int | None = None,
+        dispatch: bool = True,
+    ) -> dict[str, Any]:
         rid = self.ids.next()
         if position is None:
             position = 1
             for other in guild.roles.values():
                 if other["id"] != str(guild.id):
                     other["position"] += 1
-        data = payloads.role(rid, name, position=position, permissions=permissions, color=color,
-                             hoist=hoist, mentionable=mentionable)
+        data = payloads.role(
+            rid,
+            name,
+            position=position,
+            permissions=permissions,
+            color=color,
+            hoist=hoist,
+            mentionable=mentionable,
+        )
         guild.roles[rid] = data
         if dispatch:
-            self.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": data},
-                          guild_id=guild.id)
+            self.dispatch(
+                "GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": data}, guild_id=guild.id
+            )
         return data
 
     def update_role(self, guild: GuildState, rid: int, changes: dict[str, Any]) -> dict[str, Any]:
@@ -313,8 +393,9 @@ class SandboxState(MessageOps):
             data["permissions"] = str(int(changes["permissions"]))
         if "color" in changes and changes["color"] is not None:
             data["colors"]["primary_color"] = changes["color"]
-        self.dispatch("GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": data},
-                      guild_id=guild.id)
+        self.dispatch(
+            "GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": data}, guild_id=guild.id
+        )
         return data
 
     def delete_role(self, guild: GuildState, rid: int) -> None:
@@ -326,8 +407,9 @@ class SandboxState(MessageOps):
                 data = self.member_payload(guild, uid)
                 data["guild_id"] = str(guild.id)
                 self.dispatch("GUILD_MEMBER_UPDATE", data, guild_id=guild.id)
-        self.dispatch("GUILD_ROLE_DELETE", {"guild_id": str(guild.id), "role_id": str(rid)},
-                      guild_id=guild.id)
+        self.dispatch(
+            "GUILD_ROLE_DELETE", {"guild_id": str(guild.id), "role_id": str(rid)}, guild_id=guild.id
+        )
 
     # -- channels -------------------------------------------------------------------------
     def channel_or_404(self, cid: int) -> dict[str, Any]:
@@ -343,17 +425,33 @@ class SandboxState(MessageOps):
         gid = self.channel_guild.get(cid)
         return self.guilds[gid] if gid is not None else None
 
-    def create_channel(self, guild: GuildState, ctype: int, name: str, *,
-                       parent_id: int | None = None, topic: str | None = None,
-                       overwrites: list[dict[str, Any]] | None = None,
-                       position: int | None = None, extra: dict[str, Any] | None = None,
-                       dispatch: bool = True) -> dict[str, Any]:
+    def create_channel(
+        self,
+        guild: GuildState,
+        ctype: int,
+        name: str,
+        *,
+        parent_id: int | None = None,
+        topic: str | None = None,
+        overwrites: list[dict[str, Any]] | None = None,
+        position: int | None = None,
+        extra: dict[str, Any] | None = None,
+        dispatch: bool = True,
+    ) -> dict[str, Any]:
         cid = self.ids.next()
         if position is None:
             position = sum(1 for c in guild.channels.values() if c["type"] == ctype)
-        data = payloads.channel(cid, ctype, name, guild_id=guild.id, position=position,
-                                parent_id=parent_id, topic=topic, overwrites=overwrites,
-                                extra=extra)
+        data = payloads.channel(
+            cid,
+            ctype,
+            name,
+            guild_id=guild.id,
+            position=position,
+            parent_id=parent_id,
+            topic=topic,
+            overwrites=overwrites,
+            extra=extra,
+        )
         guild.channels[cid] = data
         self.channel_guild[cid] = guild.id
         self.messages[cid] = OrderedDict()
@@ -368,10 +466,26 @@ class SandboxState(MessageOps):
     def update_channel(self, cid: int, changes: dict[str, Any]) -> dict[str, Any]:
         data = self.channel_or_404(cid)
         guild = self.guild_of_channel(cid)
-        allowed = {"name", "topic", "position", "nsfw", "rate_limit_per_user", "bitrate",
-                   "user_limit", "permission_overwrites", "parent_id", "archived", "locked",
-                   "auto_archive_duration", "rtc_region", "default_auto_archive_duration",
-                   "flags", "available_tags", "applied_tags", "video_quality_mode"}
+        allowed = {
+            "name",
+            "topic",
+            "position",
+            "nsfw",
+            "rate_limit_per_user",
+            "bitrate",
+            "user_limit",
+            "permission_overwrites",
+            "parent_id",
+            "archived",
+            "locked",
+            "auto_archive_duration",
+            "rtc_region",
+            "default_auto_archive_duration",
+            "flags",
+            "available_tags",
+            "applied_tags",
+            "video_quality_mode",
+        }
         meta_keys = {"archived", "locked", "auto_archive_duration", "invitable"}
         for key, value in changes.items():
             if key in meta_keys and "thread_metadata" in data:
@@ -403,8 +517,13 @@ class SandboxState(MessageOps):
             return self.dm_channels[cid]
         cid = self.ids.next()
         recipients = [payloads.public_user(self.users[u]) for u in pair]
-        data = {"id": str(cid), "type": 1, "last_message_id": None, "recipients": recipients,
-                "flags": 0}
+        data = {
+            "id": str(cid),
+            "type": 1,
+            "last_message_id": None,
+            "recipients": recipients,
+            "flags": 0,
+        }
         self.dm_channels[cid] = data
         self.dm_by_pair[pair] = cid
         self.messages[cid] = OrderedDict()

@@ -10,8 +10,15 @@ if TYPE_CHECKING:
     from .state import GuildState, SandboxState
 
 
-def set_voice_state(state: SandboxState, guild: GuildState, user_id: int, channel_id: int | None,
-                    *, self_mute: bool = False, self_deaf: bool = False) -> dict[str, Any]:
+def set_voice_state(
+    state: SandboxState,
+    guild: GuildState,
+    user_id: int,
+    channel_id: int | None,
+    *,
+    self_mute: bool = False,
+    self_deaf: bool = False,
+) -> dict[str, Any]:
     """Move a member into (or out of, with ``None``) a voice channel and dispatch it."""
     if user_id not in guild.members:
         raise unknown("member")

@@ -10,24 +10,95 @@ from .constants import DEFAULT_EVERYONE, ChannelType, Perm
 if TYPE_CHECKING:
     from .state import Application, GuildState, SandboxState
 
-_FIRST = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
-          "mallory", "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter",
-          "yara", "zoe", "amir", "bea", "cyrus", "dina", "eli", "fatima", "gus", "hana", "igor",
-          "jun", "kemal", "lena", "milo", "nora", "oscar", "priya", "quinn", "rosa", "sami",
-          "tomas", "uma", "vera", "wen", "xena", "yusuf", "zara", "arjun", "bianca", "chen"]
+_FIRST = [
+    "alice",
+    "bob",
+    "carol",
+    "dave",
+    "erin",
+    "frank",
+    "grace",
+    "heidi",
+    "ivan",
+    "judy",
+    "mallory",
+    "niaj",
+    "olivia",
+    "peggy",
+    "rupert",
+    "sybil",
+    "trent",
+    "victor",
+    "walter",
+    "yara",
+    "zoe",
+    "amir",
+    "bea",
+    "cyrus",
+    "dina",
+    "eli",
+    "fatima",
+    "gus",
+    "hana",
+    "igor",
+    "jun",
+    "kemal",
+    "lena",
+    "milo",
+    "nora",
+    "oscar",
+    "priya",
+    "quinn",
+    "rosa",
+    "sami",
+    "tomas",
+    "uma",
+    "vera",
+    "wen",
+    "xena",
+    "yusuf",
+    "zara",
+    "arjun",
+    "bianca",
+    "chen",
+]
 
 BOT_PERMISSIONS = int(
-    Perm.VIEW_CHANNEL | Perm.SEND_MESSAGES | Perm.EMBED_LINKS | Perm.ATTACH_FILES
-    | Perm.READ_MESSAGE_HISTORY | Perm.ADD_REACTIONS | Perm.MANAGE_MESSAGES | Perm.MANAGE_ROLES
-    | Perm.MANAGE_CHANNELS | Perm.KICK_MEMBERS | Perm.BAN_MEMBERS | Perm.MANAGE_GUILD
-    | Perm.MANAGE_WEBHOOKS | Perm.MANAGE_GUILD_EXPRESSIONS | Perm.MODERATE_MEMBERS
-    | Perm.USE_APPLICATION_COMMANDS | Perm.CONNECT | Perm.SPEAK | Perm.USE_EXTERNAL_EMOJIS
-    | Perm.SEND_MESSAGES_IN_THREADS | Perm.CREATE_PUBLIC_THREADS | Perm.MANAGE_THREADS
-    | Perm.MANAGE_NICKNAMES | Perm.CHANGE_NICKNAME | Perm.MENTION_EVERYONE
+    Perm.VIEW_CHANNEL
+    | Perm.SEND_MESSAGES
+    | Perm.EMBED_LINKS
+    | Perm.ATTACH_FILES
+    | Perm.READ_MESSAGE_HISTORY
+    | Perm.ADD_REACTIONS
+    | Perm.MANAGE_MESSAGES
+    | Perm.MANAGE_ROLES
+    | Perm.MANAGE_CHANNELS
+    | Perm.KICK_MEMBERS
+    | Perm.BAN_MEMBERS
+    | Perm.MANAGE_GUILD
+    | Perm.MANAGE_WEBHOOKS
+    | Perm.MANAGE_GUILD_EXPRESSIONS
+    | Perm.MODERATE_MEMBERS
+    | Perm.USE_APPLICATION_COMMANDS
+    | Perm.CONNECT
+    | Perm.SPEAK
+    | Perm.USE_EXTERNAL_EMOJIS
+    | Perm.SEND_MESSAGES_IN_THREADS
+    | Perm.CREATE_PUBLIC_THREADS
+    | Perm.MANAGE_THREADS
+    | Perm.MANAGE_NICKNAMES
+    | Perm.CHANGE_NICKNAME
+    | Perm.MENTION_EVERYONE
 )
-MOD_PERMISSIONS = int(Perm.KICK_MEMBERS | Perm.BAN_MEMBERS | Perm.MANAGE_MESSAGES
-                      | Perm.MODERATE_MEMBERS | Perm.MANAGE_NICKNAMES | Perm.VIEW_AUDIT_LOG
-                      | Perm.MANAGE_THREADS)
+MOD_PERMISSIONS = int(
+    Perm.KICK_MEMBERS
+    | Perm.BAN_MEMBERS
+    | Perm.MANAGE_MESSAGES
+    | Perm.MODERATE_MEMBERS
+    | Perm.MANAGE_NICKNAMES
+    | Perm.VIEW_AUDIT_LOG
+    | Perm.MANAGE_THREADS
+)
 
 
 def _deny(target: int, perms: int, kind: int = 0) -> dict[str, object]:
@@ -38,57 +109,155 @@ def _allow(target: int, perms: int, kind: int = 0) -> dict[str, object]:
     return {"id": str(target), "type": kind, "allow": str(perms), "deny": "0"}
 
 
-def build_guild(state: SandboxState, app: Application, name: str, owner_id: int,
-                member_ids: list[int], *, rng: random.Random, rich: bool = True) -> GuildState:
+def build_guild(
+    state: SandboxState,
+    app: Application,
+    name: str,
+    owner_id: int,
+    member_ids: list[int],
+    *,
+    rng: random.Random,
+    rich: bool = True,
+) -> GuildState:
     """A guild laid out like a real community server, with the bot as a member."""
     guild = state.create_guild(name, owner_id)
-    admin = state.create_role(guild, "Admin", permissions=int(Perm.ADMINISTRATOR), color=0xE74C3C,
-                              hoist=True, position=5, dispatch=False)
-    bot_role = state.create_role(guild, app.name, permissions=BOT_PERMISSIONS, color=0x5865F2,
-                                 position=4, dispatch=False)
+    admin = state.create_role(
+        guild,
+        "Admin",
+        permissions=int(Perm.ADMINISTRATOR),
+        color=0xE74C3C,
+        hoist=True,
+        position=5,
+        dispatch=False,
+    )
+    bot_role = state.create_role(
+        guild, app.name, permissions=BOT_PERMISSIONS, color=0x5865F2, position=4, dispatch=False
+    )
     bot_role["managed"] = True
     bot_role["tags"] = {"bot_id": str(app.bot_id)}
-    mod = state.create_role(guild, "Moderator", permissions=MOD_PERMISSIONS, color=0x3498DB,
-                            hoist=True, mentionable=True, position=3, dispatch=False)
+    mod = state.create_role(
+        guild,
+        "Moderator",
+        permissions=MOD_PERMISSIONS,
+        color=0x3498DB,
+        hoist=True,
+        mentionable=True,
+        position=3,
+        dispatch=False,
+    )
     helper = state.create_role(guild, "Helper", color=0x2ECC71, position=2, dispatch=False)
-    member_role = state.create_role(guild, "Member", permissions=0, color=0x95A5A6, position=1,
-                                    dispatch=False)
+    member_role = state.create_role(
+        guild, "Member", permissions=0, color=0x95A5A6, position=1, dispatch=False
+    )
     gid = guild.id
-    info = state.create_channel(guild, ChannelType.GUILD_CATEGORY, "Information", position=0,
-                                dispatch=False)
-    community = state.create_channel(guild, ChannelType.GUILD_CATEGORY, "Community", position=1,
-                                     dispatch=False)
-    voice_cat = state.create_channel(guild, ChannelType.GUILD_CATEGORY, "Voice", position=2,
-                                     dispatch=False)
-    welcome = state.create_channel(guild, ChannelType.GUILD_TEXT, "welcome", parent_id=int(info["id"]),
-                                   topic="Say hi!", position=0, dispatch=False)
-    state.create_channel(guild, ChannelType.GUILD_TEXT, "rules", parent_id=int(info["id"]),
-                         topic="Read before posting", position=1, dispatch=False,
-                         overwrites=[_deny(gid, int(Perm.SEND_MESSAGES))])
-    state.create_channel(guild, ChannelType.GUILD_ANNOUNCEMENT, "announcements",
-                         parent_id=int(info["id"]), position=2, dispatch=False,
-                         overwrites=[_deny(gid, int(Perm.SEND_MESSAGES))])
-    general = state.create_channel(guild, ChannelType.GUILD_TEXT, "general",
-                                   parent_id=int(community["id"]), topic="General chat",
-                                   position=3, dispatch=False)
+    info = state.create_channel(
+        guild, ChannelType.GUILD_CATEGORY, "Information", position=0, dispatch=False
+    )
+    community = state.create_channel(
+        guild, ChannelType.GUILD_CATEGORY, "Community", position=1, dispatch=False
+    )
+    voice_cat = state.create_channel(
+        guild, ChannelType.GUILD_CATEGORY, "Voice", position=2, dispatch=False
+    )
+    welcome = state.create_channel(
+        guild,
+        ChannelType.GUILD_TEXT,
+        "welcome",
+        parent_id=int(info["id"]),
+        topic="Say hi!",
+        position=0,
+        dispatch=False,
+    )
+    state.create_channel(
+        guild,
+        ChannelType.GUILD_TEXT,
+        "rules",
+        parent_id=int(info["id"]),
+        topic="Read before posting",
+        position=1,
+        dispatch=False,
+        overwrites=[_deny(gid, int(Perm.SEND_MESSAGES))],
+    )
+    state.create_channel(
+        guild,
+        ChannelType.GUILD_ANNOUNCEMENT,
+        "announcements",
+        parent_id=int(info["id"]),
+        position=2,
+        dispatch=False,
+        overwrites=[_deny(gid, int(Perm.SEND_MESSAGES))],
+    )
+    general = state.create_channel(
+        guild,
+        ChannelType.GUILD_TEXT,
+        "general",
+        parent_id=int(community["id"]),
+        topic="General chat",
+        position=3,
+        dispatch=False,
+    )
     if rich:
-        state.create_channel(guild, ChannelType.GUILD_TEXT, "off-topic",
-                             parent_id=int(community["id"]), position=4, dispatch=False)
-        state.create_channel(guild, ChannelType.GUILD_TEXT, "bot-commands",
-                             parent_id=int(community["id"]), topic="Talk to the bot here",
-                             position=5, dispatch=False)
-        state.create_channel(guild, ChannelType.GUILD_TEXT, "mod-only",
-                             parent_id=int(community["id"]), position=6, dispatch=False,
-                             overwrites=[_deny(gid, int(Perm.VIEW_CHANNEL)),
-                                         _allow(int(mod["id"]), int(Perm.VIEW_CHANNEL))])
-        state.create_channel(guild, ChannelType.GUILD_FORUM, "help-forum",
-                             parent_id=int(community["id"]), position=7, dispatch=False)
-        state.create_channel(guild, ChannelType.GUILD_VOICE, "Lounge",
-                             parent_id=int(voice_cat["id"]), position=0, dispatch=False)
-        state.create_channel(guild, ChannelType.GUILD_VOICE, "Gaming",
-                             parent_id=int(voice_cat["id"]), position=1, dispatch=False)
-        stage = state.create_channel(guild, ChannelType.GUILD_STAGE_VOICE, "Town Hall",
-                                     parent_id=int(voice_cat["id"]), position=2, dispatch=False)
+        state.create_channel(
+            guild,
+            ChannelType.GUILD_TEXT,
+            "off-topic",
+            parent_id=int(community["id"]),
+            position=4,
+            dispatch=False,
+        )
+        state.create_channel(
+            guild,
+            ChannelType.GUILD_TEXT,
+            "bot-commands",
+            parent_id=int(community["id"]),
+            topic="Talk to the bot here",
+            position=5,
+            dispatch=False,
+        )
+        state.create_channel(
+            guild,
+            ChannelType.GUILD_TEXT,
+            "mod-only",
+            parent_id=int(community["id"]),
+            position=6,
+            dispatch=False,
+            overwrites=[
+                _deny(gid, int(Perm.VIEW_CHANNEL)),
+                _allow(int(mod["id"]), int(Perm.VIEW_CHANNEL)),
+            ],
+        )
+        state.create_channel(
+            guild,
+            ChannelType.GUILD_FORUM,
+            "help-forum",
+            parent_id=int(community["id"]),
+            position=7,
+            dispatch=False,
+        )
+        state.create_channel(
+            guild,
+            ChannelType.GUILD_VOICE,
+            "Lounge",
+            parent_id=int(voice_cat["id"]),
+            position=0,
+            dispatch=False,
+        )
+        state.create_channel(
+            guild,
+            ChannelType.GUILD_VOICE,
+            "Gaming",
+            parent_id=int(voice_cat["id"]),
+            position=1,
+            dispatch=False,
+        )
+        stage = state.create_channel(
+            guild,
+            ChannelType.GUILD_STAGE_VOICE,
+            "Town Hall",
+            parent_id=int(voice_cat["id"]),
+            position=2,
+            dispatch=False,
+        )
         guild.data["afk_channel_id"] = stage["id"]
         for emoji_name in ("zoryx", "pepe_thumbs", "party_blob", "ferris"):
             eid = state.ids.next()
@@ -115,9 +284,12 @@ def build_guild(state: SandboxState, app: Application, name: str, owner_id: int,
         state.add_member(guild, uid, roles=roles, dispatch=False)
         if rng.random() < 0.6:
             guild.presences[uid] = {
-                "user": {"id": str(uid)}, "guild_id": str(gid),
+                "user": {"id": str(uid)},
+                "guild_id": str(gid),
                 "status": rng.choice(["online", "online", "idle", "dnd"]),
-                "activities": [], "client_status": {"desktop": "online"}}
+                "activities": [],
+                "client_status": {"desktop": "online"},
+            }
     guild.roles[gid]["permissions"] = str(DEFAULT_EVERYONE)
     return guild
 
@@ -139,8 +311,9 @@ def empty_world(state: SandboxState, app: Application) -> None:
     owner = state.create_user("owner", global_name="Sandbox Owner")
     state.owner_user_id = int(owner["id"])
     users = [int(state.create_user(name)["id"]) for name in _FIRST[:5]]
-    build_guild(state, app, "Test Guild", int(owner["id"]), [int(owner["id"]), *users],
-                rng=random.Random(0))
+    build_guild(
+        state, app, "Test Guild", int(owner["id"]), [int(owner["id"]), *users], rng=random.Random(0)
+    )
 
 
 def scale_world(guilds: int, members: int, channels: int = 3):  # type: ignore[no-untyped-def]
@@ -155,8 +328,9 @@ def scale_world(guilds: int, members: int, channels: int = 3):  # type: ignore[n
         for g in range(guilds):
             guild = state.create_guild(f"Guild {g}", int(owner["id"]))
             for c in range(channels):
-                state.create_channel(guild, ChannelType.GUILD_TEXT, f"channel-{c}", position=c,
-                                     dispatch=False)
+                state.create_channel(
+                    guild, ChannelType.GUILD_TEXT, f"channel-{c}", position=c, dispatch=False
+                )
             joined = payloads.iso()
             for uid in pool[: members - 1]:
                 fields = payloads.member_fields(0)

@@ -23,8 +23,9 @@ class BotRunner:
     async def start(self, timeout: float = 20.0) -> None:
         self.task = asyncio.create_task(self.bot.start(self.sandbox.token), name="sandbox-bot")
         waiter = asyncio.create_task(self.bot.wait_until_ready())
-        done, _ = await asyncio.wait({self.task, waiter}, timeout=timeout,
-                                     return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {self.task, waiter}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
         if self.task in done:
             waiter.cancel()
             self.task.result()  # raises the bot's start-up error
@@ -42,8 +43,9 @@ class BotRunner:
 
 
 @contextlib.asynccontextmanager
-async def run_bot(bot: discord.Client, sandbox: Sandbox, *, timeout: float = 20.0,
-                  **_: Any) -> AsyncIterator[BotRunner]:
+async def run_bot(
+    bot: discord.Client, sandbox: Sandbox, *, timeout: float = 20.0, **_: Any
+) -> AsyncIterator[BotRunner]:
     """Run ``bot`` against ``sandbox`` for the body of the ``async with``.
 
     discord.py is pointed at the sandbox for the duration (see :func:`use_sandbox`).

@@ -24,8 +24,12 @@ from ..sandbox import WORLDS, Sandbox
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("zoryx")
-    group.addoption("--sandbox-strict-rate-limits", action="store_true", default=False,
-                    help="run the sandbox with real rate limits (429s)")
+    group.addoption(
+        "--sandbox-strict-rate-limits",
+        action="store_true",
+        default=False,
+        help="run the sandbox with real rate limits (429s)",
+    )
 
 
 @pytest.fixture
@@ -41,11 +45,15 @@ def sandbox_options() -> dict[str, Any]:
 
 
 @pytest.fixture
-def sandbox(request: pytest.FixtureRequest, sandbox_world: str,
-            sandbox_options: dict[str, Any]) -> Iterator[Sandbox]:
+def sandbox(
+    request: pytest.FixtureRequest, sandbox_world: str, sandbox_options: dict[str, Any]
+) -> Iterator[Sandbox]:
     """A sandbox Discord running on its own thread for one test."""
-    options = {"world": WORLDS[sandbox_world], "deterministic": True,
-               "strict_rate_limits": request.config.getoption("--sandbox-strict-rate-limits")}
+    options = {
+        "world": WORLDS[sandbox_world],
+        "deterministic": True,
+        "strict_rate_limits": request.config.getoption("--sandbox-strict-rate-limits"),
+    }
     options.update(sandbox_options)
     sb = Sandbox(**options)
     sb.start_in_thread()
@@ -55,5 +63,7 @@ def sandbox(request: pytest.FixtureRequest, sandbox_world: str,
         sb.stop_thread()
     missed = list(sb.rest.unemulated)
     if missed:
-        pytest.fail("the bot called REST endpoints the sandbox does not emulate: "
-                    + ", ".join(sorted(set(missed))))
+        pytest.fail(
+            "the bot called REST endpoints the sandbox does not emulate: "
+            + ", ".join(sorted(set(missed)))
+        )

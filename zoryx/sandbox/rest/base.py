@@ -80,10 +80,23 @@ class RestFaults:
 
     rules: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, status: int, count: int, path_contains: str = "", retry_after: float = 0.05,
-            is_global: bool = False) -> None:
-        self.rules.append({"status": status, "count": count, "path": path_contains,
-                           "retry_after": retry_after, "global": is_global})
+    def add(
+        self,
+        status: int,
+        count: int,
+        path_contains: str = "",
+        retry_after: float = 0.05,
+        is_global: bool = False,
+    ) -> None:
+        self.rules.append(
+            {
+                "status": status,
+                "count": count,
+                "path": path_contains,
+                "retry_after": retry_after,
+                "global": is_global,
+            }
+        )
 
     def take(self, path: str) -> dict[str, Any] | None:
         for rule in self.rules:
@@ -106,18 +119,21 @@ class RestAPI:
         self.requests = 0
         self._routes: list[tuple[str, str, Handler, bool, tuple[int, float]]] = []
 
-    def route(self, method: str, path: str, *, auth: bool = True,
-              limit: tuple[int, float] = (50, 1.0)) -> Callable[[Handler], Handler]:
+    def route(
+        self, method: str, path: str, *, auth: bool = True, limit: tuple[int, float] = (50, 1.0)
+    ) -> Callable[[Handler], Handler]:
         def deco(fn: Handler) -> Handler:
             self._routes.append((method, path, fn, auth, limit))
             return fn
+
         return deco
 
     def install(self, app: web.Application) -> None:
         for version in ("v10", "v9"):
             for method, path, fn, auth, limit in self._routes:
-                app.router.add_route(method, f"/api/{version}{path}",
-                                     self._wrap(method, path, fn, auth, limit))
+                app.router.add_route(
+                    method, f"/api/{version}{path}", self._wrap(method, path, fn, auth, limit)
+                )
         app.router.add_route("*", "/api/{tail:.*}", self._unemulated)
 
     async def _unemulated(self, request: web.Request) -> web.StreamResponse:
@@ -126,8 +142,9 @@ class RestAPI:
         log.warning("sandbox does not emulate %s", line)
         return json_response({"code": 0, "message": f"The sandbox does not emulate {line}"}, 501)
 
-    def _wrap(self, method: str, path: str, fn: Handler, auth: bool,
-              limit: tuple[int, float]) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    def _wrap(
+        self, method: str, path: str, fn: Handler, auth: bool, limit: tuple[int, float]
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         route_key = f"{method} {path}"
 
         async def handler(request: web.Request) -> web.StreamResponse:
@@ -139,16 +156,23 @@ class RestAPI:
             if auth and app is None:
                 return json_response(unauthorized().body(), 401)
             major = next((request.match_info[k] for k in _MAJOR if k in request.match_info), "")
-            verdict = self.limiter.check(app.token[:12] if app else request.remote or "",
-                                         route_key, major, *limit)
+            verdict = self.limiter.check(
+                app.token[:12] if app else request.remote or "", route_key, major, *limit
+            )
             fault = self.faults.take(request.path)
             if fault is not None:
                 return _fault_response(fault, verdict.headers)
             if verdict.retry_after is not None:
-                body = {"message": "You are being rate limited.",
-                        "retry_after": round(verdict.retry_after, 3), "global": verdict.is_global}
-                headers = {**verdict.headers, "Retry-After": str(max(1, round(verdict.retry_after))),
-                           "Via": "1.1 zoryx-sandbox"}
+                body = {
+                    "message": "You are being rate limited.",
+                    "retry_after": round(verdict.retry_after, 3),
+                    "global": verdict.is_global,
+                }
+                headers = {
+                    **verdict.headers,
+                    "Retry-After": str(max(1, round(verdict.retry_after))),
+                    "Via": "1.1 zoryx-sandbox",
+                }
                 return json_response(body, 429, headers)
             try:
                 body, files = await _read_body(request)
@@ -158,8 +182,9 @@ class RestAPI:
                 return json_response(exc.body(), exc.status, verdict.headers)
             except Exception:
                 log.exception("sandbox route %s crashed", route_key)
-                return json_response({"code": 0, "message": "500: Internal Server Error"}, 500,
-                                     verdict.headers)
+                return json_response(
+                    {"code": 0, "message": "500: Internal Server Error"}, 500, verdict.headers
+                )
             if isinstance(result, NoContent):
                 return web.Response(status=204, headers=verdict.headers)
             if isinstance(result, web.StreamResponse):
@@ -171,19 +196,29 @@ class RestAPI:
 
 def _fault_response(fault: dict[str, Any], headers: dict[str, str]) -> web.Response:
     if fault["status"] == 429:
-        body = {"message": "You are being rate limited.", "retry_after": fault["retry_after"],
-                "global": fault["global"]}
-        extra = {**headers, "Via": "1.1 zoryx-sandbox", "X-RateLimit-Remaining": "0",
-                 "X-RateLimit-Reset-After": str(fault["retry_after"]),
-                 "Retry-After": str(max(1, round(fault["retry_after"])))}
+        body = {
+            "message": "You are being rate limited.",
+            "retry_after": fault["retry_after"],
+            "global": fault["global"],
+        }
+        extra = {
+            **headers,
+            "Via": "1.1 zoryx-sandbox",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset-After": str(fault["retry_after"]),
+            "Retry-After": str(max(1, round(fault["retry_after"]))),
+        }
         if fault["global"]:
             extra["X-RateLimit-Global"] = "true"
         return json_response(body, 429, extra)
-    return json_response({"code": 0, "message": f"{fault['status']}: injected failure"},
-                         fault["status"], headers)
+    return json_response(
+        {"code": 0, "message": f"{fault['status']}: injected failure"}, fault["status"], headers
+    )
 
 
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+def json_response(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
     """A JSON response with ``Content-Type: application/json`` exactly (no charset)."""
     out = {"Content-Type": "application/json"}
     if headers:
@@ -208,8 +243,14 @@ async def _read_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
             if name == "payload_json":
                 body = _loads(data)
             elif getattr(part, "filename", None):
-                files.append(UploadedFile(name, part.filename or "file",  # type: ignore[union-attr]
-                                          part.headers.get("Content-Type"), bytes(data)))
+                files.append(
+                    UploadedFile(
+                        name,
+                        part.filename or "file",  # type: ignore[union-attr]
+                        part.headers.get("Content-Type"),
+                        bytes(data),
+                    )
+                )
         return body, files
     raw = await request.read()
     if not raw:

@@ -24,30 +24,41 @@ def validate_command(body: dict[str, Any], index: str = "") -> None:
     name = body.get("name")
     ctype = int(body.get("type") or 1)
     if not isinstance(name, str) or not _NAME.match(name) or (ctype == 1 and name != name.lower()):
-        raise invalid_form(f"{prefix}name", "APPLICATION_COMMAND_INVALID_NAME",
-                           "Command name is invalid")
+        raise invalid_form(
+            f"{prefix}name", "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid"
+        )
     if ctype == 1:
         desc = body.get("description")
         if not isinstance(desc, str) or not 1 <= len(desc) <= 100:
-            raise invalid_form(f"{prefix}description", "BASE_TYPE_BAD_LENGTH",
-                               "Must be between 1 and 100 in length.")
+            raise invalid_form(
+                f"{prefix}description",
+                "BASE_TYPE_BAD_LENGTH",
+                "Must be between 1 and 100 in length.",
+            )
     options = body.get("options") or []
     if len(options) > 25:
-        raise invalid_form(f"{prefix}options", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
+        raise invalid_form(
+            f"{prefix}options", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length."
+        )
     seen_optional = False
     for i, opt in enumerate(options):
         oname = opt.get("name")
         if not isinstance(oname, str) or not _NAME.match(oname) or oname != oname.lower():
-            raise invalid_form(f"{prefix}options.{i}.name", "APPLICATION_COMMAND_INVALID_NAME",
-                               "Command name is invalid")
+            raise invalid_form(
+                f"{prefix}options.{i}.name",
+                "APPLICATION_COMMAND_INVALID_NAME",
+                "Command name is invalid",
+            )
         if opt.get("type") in (1, 2):
             validate_command({**opt, "type": 1}, f"{prefix}options.{i}")
             continue
         if opt.get("required"):
             if seen_optional:
-                raise invalid_form(f"{prefix}options.{i}.required",
-                                   "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
-                                   "Required options must be placed before non-required options")
+                raise invalid_form(
+                    f"{prefix}options.{i}.required",
+                    "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                    "Required options must be placed before non-required options",
+                )
         else:
             seen_optional = True
 
@@ -62,12 +73,14 @@ def _store(ctx: Ctx, guild_scoped: bool) -> dict[int, dict[str, Any]]:
     return ctx.app.guild_commands.setdefault(guild.id, {})
 
 
-def _make(ctx: Ctx, body: dict[str, Any], existing: dict[int, dict[str, Any]],
-          guild_id: int | None) -> dict[str, Any]:
+def _make(
+    ctx: Ctx, body: dict[str, Any], existing: dict[int, dict[str, Any]], guild_id: int | None
+) -> dict[str, Any]:
     assert ctx.app is not None
     ctype = int(body.get("type") or 1)
-    previous = next((c for c in existing.values()
-                     if c["name"] == body["name"] and c["type"] == ctype), None)
+    previous = next(
+        (c for c in existing.values() if c["name"] == body["name"] and c["type"] == ctype), None
+    )
     cid = int(previous["id"]) if previous else ctx.state.ids.next()
     cmd = {
         "id": str(cid),
@@ -94,13 +107,19 @@ def _check_limits(commands: list[dict[str, Any]]) -> None:
     counts: dict[int, int] = {}
     for cmd in commands:
         counts[cmd["type"]] = counts.get(cmd["type"], 0) + 1
-    if counts.get(1, 0) > MAX_CHAT_INPUT or counts.get(2, 0) > MAX_CONTEXT or counts.get(3, 0) > MAX_CONTEXT:
+    if (
+        counts.get(1, 0) > MAX_CHAT_INPUT
+        or counts.get(2, 0) > MAX_CONTEXT
+        or counts.get(3, 0) > MAX_CONTEXT
+    ):
         raise DiscordAPIError(400, 30032, "Maximum number of application commands reached")
 
 
 def setup(api: RestAPI) -> None:
-    for scoped, base in ((False, "/applications/{application_id}/commands"),
-                         (True, "/applications/{application_id}/guilds/{guild_id}/commands")):
+    for scoped, base in (
+        (False, "/applications/{application_id}/commands"),
+        (True, "/applications/{application_id}/guilds/{guild_id}/commands"),
+    ):
         _register(api, scoped, base)
 
     @api.route("GET", "/applications/{application_id}/guilds/{guild_id}/commands/permissions")
@@ -151,8 +170,16 @@ def _register(api: RestAPI, scoped: bool, base: str) -> None:
         cmd = await get_one(ctx)
         body = {**cmd, **ctx.json()}
         validate_command(body)
-        for key in ("name", "description", "options", "default_member_permissions",
-                    "dm_permission", "nsfw", "contexts", "integration_types"):
+        for key in (
+            "name",
+            "description",
+            "options",
+            "default_member_permissions",
+            "dm_permission",
+            "nsfw",
+            "contexts",
+            "integration_types",
+        ):
             if key in ctx.json():
                 cmd[key] = body[key]
         return cmd

@@ -21,8 +21,12 @@ def setup(api: RestAPI, shard_count: Any) -> None:
         return {
             "url": ctx.state.gateway_url,  # type: ignore[attr-defined]
             "shards": shard_count(),
-            "session_start_limit": {"total": 1000, "remaining": 999,
-                                    "reset_after": 86_400_000, "max_concurrency": 1},
+            "session_start_limit": {
+                "total": 1000,
+                "remaining": 999,
+                "reset_after": 86_400_000,
+                "max_concurrency": 1,
+            },
         }
 
     @api.route("GET", "/users/@me")
@@ -36,8 +40,9 @@ def setup(api: RestAPI, shard_count: Any) -> None:
         if "username" in body:
             name = str(body["username"])
             if not 2 <= len(name) <= 32:
-                raise invalid_form("username", "BASE_TYPE_BAD_LENGTH",
-                                   "Must be between 2 and 32 in length.")
+                raise invalid_form(
+                    "username", "BASE_TYPE_BAD_LENGTH", "Must be between 2 and 32 in length."
+                )
             user["username"] = name
         if "avatar" in body:
             user["avatar"] = None if body["avatar"] is None else "sandboxavatar"
@@ -74,11 +79,18 @@ def setup(api: RestAPI, shard_count: Any) -> None:
         for guild in sorted(ctx.state.guilds.values(), key=lambda g: g.id):
             if ctx.bot_id not in guild.members or guild.id <= after:
                 continue
-            out.append({"id": str(guild.id), "name": guild.name, "icon": guild.data["icon"],
-                        "banner": None, "owner": guild.owner_id == ctx.bot_id,
-                        "permissions": str(base_permissions(guild, ctx.bot_id)),
-                        "features": guild.data["features"],
-                        "approximate_member_count": len(guild.members)})
+            out.append(
+                {
+                    "id": str(guild.id),
+                    "name": guild.name,
+                    "icon": guild.data["icon"],
+                    "banner": None,
+                    "owner": guild.owner_id == ctx.bot_id,
+                    "permissions": str(base_permissions(guild, ctx.bot_id)),
+                    "features": guild.data["features"],
+                    "approximate_member_count": len(guild.members),
+                }
+            )
             if len(out) >= limit:
                 break
         return out
@@ -118,7 +130,9 @@ def _application_payload(ctx: Ctx) -> dict[str, Any]:
         "slug": None,
         "cover_image": None,
         "flags": app.flags,
-        "approximate_guild_count": sum(1 for g in ctx.state.guilds.values() if app.bot_id in g.members),
+        "approximate_guild_count": sum(
+            1 for g in ctx.state.guilds.values() if app.bot_id in g.members
+        ),
         "redirect_uris": [],
         "interactions_endpoint_url": None,
         "role_connections_verification_url": None,

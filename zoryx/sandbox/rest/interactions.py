@@ -35,7 +35,9 @@ def _validate(body: dict[str, Any]) -> None:
 def setup(api: RestAPI) -> None:
     @api.route("POST", "/interactions/{interaction_id}/{interaction_token}/callback", auth=False)
     async def callback(ctx: Ctx) -> Any:
-        record = ctx.state.interactions.get(ctx.id("interaction_id"), ctx.params["interaction_token"])
+        record = ctx.state.interactions.get(
+            ctx.id("interaction_id"), ctx.params["interaction_token"]
+        )
         body = ctx.json()
         data = body.get("data") or {}
         _validate(data)
@@ -62,11 +64,17 @@ def setup(api: RestAPI) -> None:
         if body.get("username"):
             identity["username"] = body["username"]
         msg = ctx.state.create_message(
-            cid, int(hook["user"]["id"]) if hook.get("user") else 0,
-            content=body.get("content") or "", embeds=body.get("embeds") or [],
-            components=body.get("components") or [], attachments=attachments,
-            tts=bool(body.get("tts")), flags=int(body.get("flags") or 0) & ~MESSAGE_FLAG_EPHEMERAL,
-            allowed_mentions=body.get("allowed_mentions"), webhook=identity)
+            cid,
+            int(hook["user"]["id"]) if hook.get("user") else 0,
+            content=body.get("content") or "",
+            embeds=body.get("embeds") or [],
+            components=body.get("components") or [],
+            attachments=attachments,
+            tts=bool(body.get("tts")),
+            flags=int(body.get("flags") or 0) & ~MESSAGE_FLAG_EPHEMERAL,
+            allowed_mentions=body.get("allowed_mentions"),
+            webhook=identity,
+        )
         if ctx.query.get("wait", "").lower() in ("1", "true"):
             return msg
         return NO_CONTENT
@@ -86,14 +94,16 @@ def setup(api: RestAPI) -> None:
         record = _record(ctx)
         if record is not None:
             attachments = build_attachments(ctx, record.channel_id, body, ctx.files)
-            return ctx.state.interactions.edit_original(record, body, attachments,
-                                                        ctx.params["message_id"])
+            return ctx.state.interactions.edit_original(
+                record, body, attachments, ctx.params["message_id"]
+            )
         hook = _webhook(ctx)
         msg = _hook_message(ctx, hook)
         from .messages import edit_changes
 
-        return ctx.state.edit_message(int(msg["channel_id"]), int(msg["id"]),
-                                      edit_changes(ctx, int(msg["channel_id"]), msg))
+        return ctx.state.edit_message(
+            int(msg["channel_id"]), int(msg["id"]), edit_changes(ctx, int(msg["channel_id"]), msg)
+        )
 
     @api.route("DELETE", _MSG, auth=False)
     async def delete_message(ctx: Ctx) -> Any:

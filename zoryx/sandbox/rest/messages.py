@@ -13,8 +13,9 @@ from ..errors import DiscordAPIError, invalid_form, missing_permissions, unknown
 from .base import NO_CONTENT, Ctx, RestAPI, UploadedFile
 
 
-def build_attachments(ctx: Ctx, channel_id: int, body: dict[str, Any],
-                      files: list[UploadedFile]) -> list[dict[str, Any]]:
+def build_attachments(
+    ctx: Ctx, channel_id: int, body: dict[str, Any], files: list[UploadedFile]
+) -> list[dict[str, Any]]:
     """Turn multipart uploads into stored attachments, honouring ``attachments`` metadata."""
     meta = {str(a.get("id")): a for a in body.get("attachments") or [] if isinstance(a, dict)}
     out: list[dict[str, Any]] = []
@@ -24,9 +25,16 @@ def build_attachments(ctx: Ctx, channel_id: int, body: dict[str, Any],
         filename = info.get("filename") or upload.filename
         aid = ctx.state.store_attachment(filename, upload.content_type, upload.data)
         url = f"{ctx.state.base_url}/attachments/{channel_id}/{aid}/{urllib.parse.quote(filename)}"
-        out.append(payloads.attachment(aid, filename, len(upload.data), url,
-                                       content_type=upload.content_type,
-                                       description=info.get("description")))
+        out.append(
+            payloads.attachment(
+                aid,
+                filename,
+                len(upload.data),
+                url,
+                content_type=upload.content_type,
+                description=info.get("description"),
+            )
+        )
     # Existing attachments kept on edit are passed with a real id and no upload.
     return out
 
@@ -63,20 +71,27 @@ def message_kwargs(ctx: Ctx, channel_id: int) -> dict[str, Any]:
 
 def _check_embed(index: int, embed: Any) -> None:
     if not isinstance(embed, dict):
-        raise invalid_form(f"embeds.{index}", "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType")
+        raise invalid_form(
+            f"embeds.{index}", "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType"
+        )
     limits = {"title": 256, "description": 4096}
     for key, cap in limits.items():
         if len(str(embed.get(key) or "")) > cap:
-            raise invalid_form(f"embeds.{index}.{key}", "BASE_TYPE_MAX_LENGTH",
-                               f"Must be {cap} or fewer in length.")
+            raise invalid_form(
+                f"embeds.{index}.{key}",
+                "BASE_TYPE_MAX_LENGTH",
+                f"Must be {cap} or fewer in length.",
+            )
     fields = embed.get("fields") or []
     if len(fields) > 25:
-        raise invalid_form(f"embeds.{index}.fields", "BASE_TYPE_MAX_LENGTH",
-                           "Must be 25 or fewer in length.")
+        raise invalid_form(
+            f"embeds.{index}.fields", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length."
+        )
     for j, fld in enumerate(fields):
         if not fld.get("name") or not fld.get("value"):
-            raise invalid_form(f"embeds.{index}.fields.{j}.value", "BASE_TYPE_REQUIRED",
-                               "This field is required")
+            raise invalid_form(
+                f"embeds.{index}.fields.{j}.value", "BASE_TYPE_REQUIRED", "This field is required"
+            )
 
 
 def _normal_embed(embed: dict[str, Any]) -> dict[str, Any]:
@@ -135,7 +150,7 @@ def setup(api: RestAPI) -> None:
             ids = [int(m["id"]) for m in msgs]
             pivot = next((i for i, v in enumerate(ids) if v >= int(around)), len(ids))
             lo = max(0, pivot - limit // 2)
-            return list(reversed(msgs[lo:lo + limit]))
+            return list(reversed(msgs[lo : lo + limit]))
         return list(reversed(msgs[-limit:]))
 
     @api.route("GET", "/channels/{channel_id}/messages/{message_id}")
@@ -190,7 +205,9 @@ def setup(api: RestAPI) -> None:
 
     @api.route("DELETE", reaction + "/@me", limit=(1, 0.25))
     async def unreact(ctx: Ctx) -> Any:
-        ctx.state.remove_reaction(ctx.id("channel_id"), ctx.id("message_id"), ctx.bot_id, _emoji(ctx))
+        ctx.state.remove_reaction(
+            ctx.id("channel_id"), ctx.id("message_id"), ctx.bot_id, _emoji(ctx)
+        )
         return NO_CONTENT
 
     @api.route("DELETE", reaction + "/{user_id}", limit=(1, 0.25))
@@ -227,8 +244,10 @@ def setup(api: RestAPI) -> None:
         ctx.state.set_pinned(cid, ctx.id("message_id"), pinned)
         return NO_CONTENT
 
-    for prefix in ("/channels/{channel_id}/pins/{message_id}",
-                   "/channels/{channel_id}/messages/pins/{message_id}"):
+    for prefix in (
+        "/channels/{channel_id}/pins/{message_id}",
+        "/channels/{channel_id}/messages/pins/{message_id}",
+    ):
         api.route("PUT", prefix)(lambda ctx: pin(ctx, True))
         api.route("DELETE", prefix)(lambda ctx: pin(ctx, False))
 
@@ -242,8 +261,11 @@ def setup(api: RestAPI) -> None:
     async def pins_v2(ctx: Ctx) -> dict[str, Any]:
         cid = ctx.id("channel_id")
         store = ctx.state.messages.get(cid, {})
-        items = [{"pinned_at": payloads.iso(), "message": store[m]}
-                 for m in reversed(ctx.state.pins.get(cid, [])) if m in store]
+        items = [
+            {"pinned_at": payloads.iso(), "message": store[m]}
+            for m in reversed(ctx.state.pins.get(cid, []))
+            if m in store
+        ]
         return {"items": items, "has_more": False}
 
     @api.route("POST", "/channels/{channel_id}/typing")
