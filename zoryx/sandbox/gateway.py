@@ -92,6 +92,7 @@ class Connection:
         self.session: Session | None = None
         self.last_heartbeat = time.monotonic()
         self.closed = False
+        self.close_task: asyncio.Task[None] | None = None
         self.writer = asyncio.get_running_loop().create_task(self._write_loop())
 
     def send(self, text: str) -> None:
@@ -143,7 +144,7 @@ class Connection:
             with contextlib.suppress(Exception):
                 await self.ws.close(code=code, message=message.encode())
 
-        asyncio.get_running_loop().create_task(_close())
+        self.close_task = asyncio.get_running_loop().create_task(_close())
 
     def abort(self) -> None:
         """Drop the TCP connection without a close frame (a network failure)."""
@@ -253,6 +254,9 @@ class Gateway:
                     break
         finally:
             watchdog.cancel()
+            if conn.close_task is not None:
+                with contextlib.suppress(Exception):
+                    await conn.close_task
             self.connections.discard(conn)
             self._detach(conn)
             if not conn.closed:

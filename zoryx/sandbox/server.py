@@ -100,6 +100,9 @@ class SandboxServer:
         self.rest.install(self.app)
         if self._world is not None:
             self._world(self.state, self.app_info)
+        # Only the world is reproducible: later IDs carry real time, as discord.py derives
+        # interaction expiry and message ages from them.
+        self.state.ids.use_real_clock()
 
     async def _index(self, request: web.Request) -> web.Response:
         return web.Response(

@@ -27,6 +27,11 @@ class SnowflakeGenerator:
         self._last = 0
         self._virtual = start_ms
 
+    def use_real_clock(self) -> None:
+        """Switch from the virtual clock to wall time (IDs stay increasing)."""
+        with self._lock:
+            self._virtual = None
+
     def next(self, at_ms: int | None = None) -> int:
         """Return a new snowflake, strictly greater than every earlier one.
 
