@@ -225,6 +225,10 @@ class Databases:
                 return default
         return await self._guild_call(guild_id, fn, *args)
 
+    async def run_main(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(connection, *args)`` on the main.db thread (for framework tables)."""
+        return await self._main_call(fn, *args)
+
     async def _main_call(self, fn: Callable[..., T], *args: Any) -> T:
         if self._state not in ("open", "closing"):
             raise RuntimeError(f"databases are not open (state: {self._state})")

@@ -1,0 +1,176 @@
+"""The Zoryx bot: an AutoShardedBot wired to the framework's services."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord.ext import commands
+
+from .checks import PermissionPolicy
+from .extensions import ExtensionManager
+from .prefix import PrefixResolver
+
+if TYPE_CHECKING:
+    from .operator import OperatorAPI
+    from .services import Services
+
+log = logging.getLogger("zoryx.bot")
+
+CORE_COGS = ("cogs.core",)
+# Framework feature packages, loaded when their toggle is on and the package exists.
+FRAMEWORK_COGS = {
+    "enable_event_hooks": "cogs.event_hooks",
+    "enable_plugin_registry": "cogs.plugin_registry",
+    "enable_framework_diagnostics": "cogs.framework_diagnostics",
+    "enable_slash_command_limiter": "cogs.slash_limiter",
+}
+TREE_HASH_FILE = "command_tree.json"
+
+
+def default_intents() -> discord.Intents:
+    intents = discord.Intents.default()
+    intents.message_content = True
+    intents.members = True
+    return intents
+
+
+class ZoryxBot(commands.AutoShardedBot):
+    """The bot class every face runs.
+
+    Args:
+        services: Config, storage, metrics… (see :class:`zoryx.services.Services`).
+        intents: Gateway intents (default: default + members + message content).
+        **options: Passed to :class:`discord.ext.commands.AutoShardedBot`.
+    """
+
+    def __init__(
+        self, services: Services, *, intents: discord.Intents | None = None, **options: Any
+    ) -> None:
+        config = services.config
+        self.services = services
+        self.prefixes = PrefixResolver(services.db, config.prefix, config.allow_mention_prefix)
+        super().__init__(
+            command_prefix=self.prefixes,
+            intents=intents or default_intents(),
+            owner_ids=set(services.owner_ids) or None,
+            help_command=None,
+            case_insensitive=True,
+            **options,
+        )
+        self.policy = PermissionPolicy(self)
+        self.add_check(self.policy)
+        self.extension_manager = ExtensionManager(
+            self, services.bot_dir / "extensions", config.extensions.blacklist
+        )
+        self.operator: OperatorAPI | None = None
+        self.started_at = time.time()
+        self.ready_once = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def setup_hook(self) -> None:
+        self.extension_manager.install()
+        for name in CORE_COGS:
+            await self.load_extension(name)
+        if self.services.toggles.get("load_cogs", True):
+            for toggle, module in FRAMEWORK_COGS.items():
+                if self.services.toggles.get(toggle, True) and _exists(module):
+                    await self.load_extension(module)
+        if self.services.config.extensions.auto_load:
+            await self.extension_manager.load_all()
+        if self.services.config.auto_reload:
+            self.extension_manager.start_watching()
+
+    async def close(self) -> None:
+        await self.extension_manager.stop_watching()
+        await super().close()
+
+    async def emit_hook(self, event: str, **kwargs: Any) -> None:
+        """Emit a framework event to the hook system, when it is enabled."""
+        hooks = self.services.extra.get("hooks")
+        if hooks is not None:
+            await hooks.emit(event, **kwargs)
+
+    async def is_owner(self, user: discord.abc.User) -> bool:
+        return user.id in self.services.owner_ids
+
+    # -- per-message path --------------------------------------------------------------------
+    async def on_message(self, message: discord.Message) -> None:
+        self.services.metrics.record_message()
+        if message.author.bot:
+            return
+        await self.process_commands(message)
+
+    async def on_command_completion(self, ctx: commands.Context) -> None:  # type: ignore[type-arg]
+        self._record(ctx, None)
+
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction, command: discord.app_commands.Command | Any
+    ) -> None:
+        if isinstance(command, discord.app_commands.Command) and not _is_hybrid(command):
+            name = command.qualified_name
+            self.services.metrics.record_command(
+                name, user=str(interaction.user), guild=interaction.guild_id
+            )
+            self.services.db.increment_usage(name, interaction.guild_id)
+
+    def _record(self, ctx: commands.Context, error: BaseException | None) -> None:  # type: ignore[type-arg]
+        if ctx.command is None:
+            return
+        name = ctx.command.qualified_name
+        self.services.metrics.record_command(
+            name, user=str(ctx.author), guild=ctx.guild.id if ctx.guild else None, error=error
+        )
+        self.services.db.increment_usage(
+            name, ctx.guild.id if ctx.guild else None, error=error is not None
+        )
+
+    def record_command_error(self, ctx: commands.Context, error: BaseException) -> None:  # type: ignore[type-arg]
+        """Called by the error handler so failed invocations count too."""
+        self._record(ctx, error)
+
+    # -- slash command sync -------------------------------------------------------------------
+    def tree_fingerprint(self) -> str:
+        payload = [c.to_dict(self.tree) for c in self.tree.get_commands()]
+        blob = json.dumps(
+            sorted(payload, key=lambda c: (c.get("type", 1), c["name"])),
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    async def sync_commands(self, *, force: bool = False) -> int:
+        """Sync global app commands if the tree changed since the last sync (or ``force``).
+
+        Returns the number of commands synced, or -1 when nothing needed syncing.
+        """
+        path = self.services.data_dir / TREE_HASH_FILE
+        app_id = str(self.application_id)
+        fingerprint = self.tree_fingerprint()
+        known = await self.services.store.read_json(path, default={})
+        if not force and isinstance(known, dict) and known.get(app_id) == fingerprint:
+            log.info("slash commands unchanged; not syncing")
+            return -1
+        synced = await self.tree.sync()
+        known = known if isinstance(known, dict) else {}
+        known[app_id] = fingerprint
+        await self.services.store.write_json(path, known)
+        log.info("synced %d slash commands", len(synced))
+        return len(synced)
+
+
+def _exists(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def _is_hybrid(command: Any) -> bool:
+    return type(command).__name__.startswith("HybridAppCommand")

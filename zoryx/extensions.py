@@ -1,0 +1,351 @@
+"""User extensions: discovery, metadata, atomic (re)loading and hot reload on file changes.
+
+Extensions live in ``<bot dir>/extensions`` as modules (``greet.py``) or packages
+(``shop/__init__.py``) and are imported as ``extensions.<name>``. A custom import finder
+maps that package to the bot directory, so the bot directory need not be on ``sys.path``
+and file names with spaces load under their underscore name (``my ext.py`` →
+``extensions.my_ext``) without renaming anything on disk.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import contextlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import logging
+import sys
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal
+
+from discord.ext import commands
+
+if TYPE_CHECKING:
+    from .bot import ZoryxBot
+
+log = logging.getLogger("zoryx.extensions")
+
+PACKAGE = "extensions"
+METADATA_KEYS = (
+    "__version__",
+    "__author__",
+    "__description__",
+    "__dependencies__",
+    "__conflicts__",
+    "__provides_hooks__",
+    "__listens_to_hooks__",
+)
+State = Literal["loaded", "failed", "unloaded", "blacklisted"]
+BeforeLoad = Callable[["ExtensionInfo"], Awaitable[None]]
+
+
+class ExtensionRefused(Exception):
+    """Raised by a before-load check (e.g. the plugin registry) to refuse a load."""
+
+
+def normalize(name: str) -> str:
+    """The import name of an extension file or folder name."""
+    stem = name[:-3] if name.endswith(".py") else name
+    return stem.strip().replace(" ", "_").replace("-", "_")
+
+
+def read_metadata(path: Path) -> dict[str, Any]:
+    """Module-level metadata literals (``__version__`` …) read WITHOUT running the code."""
+    source = path / "__init__.py" if path.is_dir() else path
+    try:
+        tree = ast.parse(source.read_text(encoding="utf-8"), filename=str(source))
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    out: dict[str, Any] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id in METADATA_KEYS and node.value:
+                    with contextlib.suppress(ValueError, TypeError, SyntaxError):
+                        out[target.id.strip("_")] = ast.literal_eval(node.value)
+    return out
+
+
+@dataclass
+class ExtensionInfo:
+    """What the console and the Discord commands show about one extension."""
+
+    name: str
+    path: Path
+    state: State = "unloaded"
+    load_ms: float | None = None
+    loaded_at: float | None = None
+    error: str | None = None
+    traceback: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    reloads: int = 0
+
+    @property
+    def module(self) -> str:
+        return f"{PACKAGE}.{self.name}"
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    """Resolves ``extensions`` and ``extensions.<name>`` to the bot's extensions folder."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname == PACKAGE:
+            spec = importlib.machinery.ModuleSpec(PACKAGE, None, is_package=True)
+            spec.submodule_search_locations = [str(self.directory)]
+            return spec
+        head, _, rest = fullname.partition(".")
+        if head != PACKAGE or "." in rest:
+            return None
+        entry = _entries(self.directory).get(rest)
+        if entry is None:
+            return None
+        if entry.is_dir():
+            return importlib.util.spec_from_file_location(
+                fullname, entry / "__init__.py", submodule_search_locations=[str(entry)]
+            )
+        return importlib.util.spec_from_file_location(fullname, entry)
+
+
+def _entries(directory: Path) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    if not directory.is_dir():
+        return out
+    for entry in sorted(directory.iterdir()):
+        if entry.name.startswith(("_", ".")):
+            continue
+        if entry.is_file() and entry.suffix == ".py":
+            out[normalize(entry.name)] = entry
+        elif entry.is_dir() and (entry / "__init__.py").is_file():
+            out[normalize(entry.name)] = entry
+    return out
+
+
+class ExtensionManager:
+    """Loads, unloads and reloads user extensions on a bot, and watches the folder.
+
+    Args:
+        bot: The bot to load into.
+        directory: ``<bot dir>/extensions``.
+        blacklist: Names never auto-loaded.
+    """
+
+    def __init__(self, bot: ZoryxBot, directory: Path, blacklist: Sequence[str] = ()) -> None:
+        self.bot = bot
+        self.directory = directory
+        self.blacklist = {normalize(b) for b in blacklist}
+        self.extensions: dict[str, ExtensionInfo] = {}
+        self.before_load: list[BeforeLoad] = []
+        self._finder = _Finder(directory)
+        self._watch_task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    # -- import machinery ------------------------------------------------------------
+    def install(self) -> None:
+        if self._finder not in sys.meta_path:
+            sys.meta_path.insert(0, self._finder)
+        for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
+            del sys.modules[name]
+
+    def uninstall(self) -> None:
+        with contextlib.suppress(ValueError):
+            sys.meta_path.remove(self._finder)
+        for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
+            del sys.modules[name]
+
+    # -- discovery ---------------------------------------------------------------------
+    async def discover(self) -> dict[str, ExtensionInfo]:
+        """Refresh the list of extensions on disk (off the event loop)."""
+        entries = await asyncio.to_thread(_entries, self.directory)
+        metas = await asyncio.to_thread(lambda: {n: read_metadata(p) for n, p in entries.items()})
+        for name, path in entries.items():
+            info = self.extensions.get(name)
+            if info is None:
+                info = self.extensions[name] = ExtensionInfo(name, path)
+            info.path = path
+            info.metadata = metas[name]
+            if name in self.blacklist and info.state != "loaded":
+                info.state = "blacklisted"
+        for name in list(self.extensions):
+            if name not in entries and self.extensions[name].state != "loaded":
+                del self.extensions[name]
+        return self.extensions
+
+    def get(self, name: str) -> ExtensionInfo | None:
+        return self.extensions.get(normalize(name.removeprefix(PACKAGE + ".")))
+
+    # -- load / unload / reload ---------------------------------------------------------
+    async def load_all(self) -> list[ExtensionInfo]:
+        """Load every non-blacklisted extension; one failure never stops the others."""
+        await self.discover()
+        results = []
+        for name, info in list(self.extensions.items()):
+            if info.state == "blacklisted" or info.state == "loaded":
+                continue
+            results.append(await self.load(name))
+        return results
+
+    async def load(self, name: str) -> ExtensionInfo:
+        """Load one extension; the returned info says whether it worked and why not."""
+        async with self._lock:
+            return await self._load(normalize(name.removeprefix(PACKAGE + ".")))
+
+    async def _load(self, name: str) -> ExtensionInfo:
+        await self.discover()
+        info = self.extensions.get(name)
+        if info is None:
+            info = ExtensionInfo(
+                name,
+                self.directory / f"{name}.py",
+                state="failed",
+                error=f"no extension named {name!r} in {self.directory}",
+            )
+            return info
+        if info.state == "loaded":
+            return info
+        try:
+            for check in self.before_load:
+                await check(info)
+        except ExtensionRefused as exc:
+            return self._failed(info, str(exc), None)
+        started = time.perf_counter()
+        try:
+            await self.bot.load_extension(info.module)
+        except commands.ExtensionError as exc:
+            cause = exc.__cause__ or exc
+            return self._failed(info, _short(cause), _format(cause))
+        info.state = "loaded"
+        info.load_ms = (time.perf_counter() - started) * 1000
+        info.loaded_at = time.time()
+        info.error = info.traceback = None
+        log.info("loaded extension %s in %.1f ms", name, info.load_ms)
+        await self.bot.emit_hook("extension_loaded", extension=name)
+        return info
+
+    async def unload(self, name: str) -> ExtensionInfo:
+        async with self._lock:
+            name = normalize(name.removeprefix(PACKAGE + "."))
+            info = self.extensions.get(name)
+            if info is None or info.state != "loaded":
+                raise commands.ExtensionNotLoaded(f"{PACKAGE}.{name}")
+            await self.bot.unload_extension(info.module)
+            info.state = "unloaded"
+            info.loaded_at = None
+            log.info("unloaded extension %s", name)
+            await self.bot.emit_hook("extension_unloaded", extension=name)
+            return info
+
+    async def reload(self, name: str) -> ExtensionInfo:
+        """Reload atomically: if the new code fails, the old version keeps running."""
+        async with self._lock:
+            name = normalize(name.removeprefix(PACKAGE + "."))
+            info = self.extensions.get(name)
+            if info is None or info.state != "loaded":
+                return await self._load(name)
+            await self.discover()
+            started = time.perf_counter()
+            try:
+                for check in self.before_load:
+                    await check(info)
+                await self.bot.reload_extension(info.module)
+            except ExtensionRefused as exc:
+                info.error = str(exc)
+                return info
+            except commands.ExtensionError as exc:
+                cause = exc.__cause__ or exc
+                info.error = f"reload failed, previous version kept: {_short(cause)}"
+                info.traceback = _format(cause)
+                log.error("reload of %s failed; previous version kept\n%s", name, info.traceback)
+                return info
+            info.load_ms = (time.perf_counter() - started) * 1000
+            info.loaded_at = time.time()
+            info.reloads += 1
+            info.error = info.traceback = None
+            log.info("reloaded extension %s in %.1f ms", name, info.load_ms)
+            await self.bot.emit_hook("extension_unloaded", extension=name)
+            await self.bot.emit_hook("extension_loaded", extension=name)
+            return info
+
+    def _failed(self, info: ExtensionInfo, error: str, tb: str | None) -> ExtensionInfo:
+        info.state = "failed"
+        info.error = error
+        info.traceback = tb
+        log.error("extension %s failed to load: %s%s", info.name, error, f"\n{tb}" if tb else "")
+        return info
+
+    # -- hot reload ------------------------------------------------------------------------
+    def start_watching(self, debounce_ms: int = 400) -> None:
+        if self._watch_task is None:
+            self._watch_task = asyncio.get_running_loop().create_task(
+                self._watch(debounce_ms), name="zoryx-extension-watch"
+            )
+
+    async def stop_watching(self) -> None:
+        task, self._watch_task = self._watch_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _watch(self, debounce_ms: int) -> None:
+        import watchfiles
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        async for changes in watchfiles.awatch(
+            self.directory, debounce=debounce_ms, step=50, recursive=True
+        ):
+            names = {self._owner_of(Path(p)) for _, p in changes}
+            for name in sorted(n for n in names if n):
+                try:
+                    await self._apply_change(name)
+                except Exception:
+                    log.exception("hot reload of %s failed", name)
+
+    def _owner_of(self, path: Path) -> str | None:
+        try:
+            rel = path.relative_to(self.directory)
+        except ValueError:
+            return None
+        top = rel.parts[0] if rel.parts else ""
+        if top.startswith(("_", ".")) or (len(rel.parts) == 1 and not top.endswith(".py")):
+            return None
+        return normalize(top)
+
+    async def _apply_change(self, name: str) -> None:
+        entries = await asyncio.to_thread(_entries, self.directory)
+        info = self.extensions.get(name)
+        if name not in entries:
+            if info is not None and info.state == "loaded":
+                await self.unload(name)
+            return
+        if name in self.blacklist:
+            return
+        if info is not None and info.state == "loaded":
+            await self.reload(name)
+        elif info is None or info.state in ("failed", "unloaded"):
+            if info is None or info.state == "failed":
+                await self.load(name)
+
+
+def _short(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        return f"SyntaxError: {exc.msg} ({Path(exc.filename or '?').name}, line {exc.lineno})"
+    if isinstance(exc, commands.NoEntryPointError):
+        return "the extension has no setup(bot) function"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _format(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))

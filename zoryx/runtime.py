@@ -1,0 +1,285 @@
+"""One runtime for every face: config → logging → storage → sandbox? → bot → cogs → extensions.
+
+``zoryx run --headless`` and ``zoryx tui`` both build a :class:`Runtime`; they differ only in
+what they show. The runtime never calls ``bot.run()``: it starts the bot as a task on the
+caller's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import (
+    ConfigError,
+    check_settings,
+    effective_toggles,
+    load_config,
+    load_env,
+    owner_ids,
+    secrets,
+)
+
+log = logging.getLogger("zoryx.runtime")
+
+
+@dataclass
+class ReadyInfo:
+    user: str
+    guilds: int
+    shards: int
+    sandbox: bool
+
+    def line(self) -> str:
+        world = "SANDBOX Discord (no DISCORD_TOKEN set)" if self.sandbox else "live Discord"
+        return (
+            f"Zoryx ready: {self.user} in {self.guilds} guild(s) on {self.shards} "
+            f"shard(s) — {world}"
+        )
+
+
+class Runtime:
+    """Builds and runs the bot for one bot directory.
+
+    Args:
+        bot_dir: The bot directory (config.json, .env, data/, extensions/…).
+        console_logging: Print logs to the terminal (the TUI passes False).
+        sandbox_world: World for the sandbox when no token is set.
+        sandbox_options: Extra :class:`~zoryx.sandbox.Sandbox` options (tests).
+        environ: Environment to read instead of ``os.environ`` (tests).
+    """
+
+    def __init__(
+        self,
+        bot_dir: Path,
+        *,
+        console_logging: bool = True,
+        sandbox_world: str = "demo",
+        sandbox_options: dict[str, Any] | None = None,
+        environ: dict[str, str] | None = None,
+    ) -> None:
+        self.bot_dir = bot_dir.resolve()
+        self.console_logging = console_logging
+        self.sandbox_world = sandbox_world
+        self.sandbox_options = sandbox_options or {}
+        self.environ = environ
+        self.services: Any = None
+        self.bot: Any = None
+        self.sandbox: Any = None
+        self.ready: ReadyInfo | None = None
+        self.crash: BaseException | None = None
+        self._bot_task: asyncio.Task[None] | None = None
+        self._stopped = asyncio.Event()
+        self._shutting_down = False
+        self._sandbox_ctx: contextlib.ExitStack | None = None
+        self.on_ready: list[Callable[[ReadyInfo], None]] = []
+
+    # -- build ---------------------------------------------------------------------------
+    async def build(self) -> None:
+        """Load configuration and open storage; raises ConfigError on bad settings."""
+        from .logs import setup_logging
+        from .metrics import BotMetrics
+        from .services import Services
+        from .storage.atomic import AtomicStore
+        from .storage.databases import Databases
+
+        config = load_config(self.bot_dir)
+        env = load_env(self.bot_dir, environ=self.environ)
+        check_settings(config, env)
+        handles = setup_logging(
+            self.bot_dir, config.logging, secrets(env), console=self.console_logging
+        )
+        for warning in config.warnings:
+            log.warning("config.json: %s", warning)
+        data_dir = config.database.resolve(self.bot_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        db = Databases(
+            data_dir,
+            pool_size=config.database.guild_pool_size,
+            flush_interval=float(config.database.usage_flush_interval),
+        )
+        await db.open()
+        owners = set(owner_ids(config, env))
+        sandbox = None
+        if env.sandbox:
+            sandbox = self._start_sandbox()
+            if sandbox.state.owner_user_id is not None:
+                owners.add(sandbox.state.owner_user_id)
+        self.services = Services(
+            bot_dir=self.bot_dir,
+            config=config,
+            env=env,
+            toggles=effective_toggles(config, env),
+            store=AtomicStore(),
+            db=db,
+            metrics=BotMetrics(redact=handles.redactor.redact),
+            owner_ids=frozenset(owners),
+            sandbox=sandbox,
+            logging=handles,
+        )
+        self.sandbox = sandbox
+        self.bot = self._make_bot()
+
+    def _start_sandbox(self) -> Any:
+        from .sandbox import WORLDS, Sandbox, use_sandbox
+
+        options = {"world": WORLDS[self.sandbox_world]}
+        options.update(self.sandbox_options)
+        sandbox = Sandbox(**options)
+        sandbox.start_in_thread()
+        self._sandbox_ctx = contextlib.ExitStack()
+        self._sandbox_ctx.enter_context(use_sandbox(sandbox.url))
+        log.warning(
+            "No DISCORD_TOKEN set: running on the SANDBOX Discord at %s (not real "
+            "Discord). Put a token in .env to go live.",
+            sandbox.url,
+        )
+        return sandbox
+
+    def _make_bot(self) -> Any:
+        from .bot import ZoryxBot
+        from .operator import OperatorAPI
+
+        env = self.services.env
+        options: dict[str, Any] = {}
+        if env.shard_count is not None:
+            options["shard_count"] = env.shard_count
+        if env.shard_ids is not None:
+            options["shard_ids"] = list(env.shard_ids)
+        if self.sandbox is not None:
+            options["guild_ready_timeout"] = 0.2
+        bot = ZoryxBot(self.services, **options)
+        bot.operator = OperatorAPI(bot, self.bot_dir, shutdown=self.shutdown)
+        self.services.extra["runtime"] = self
+        return bot
+
+    @property
+    def token(self) -> str:
+        if self.sandbox is not None:
+            return str(self.sandbox.token)
+        return str(self.services.env.discord_token)
+
+    # -- run -------------------------------------------------------------------------------
+    async def start(self, ready_timeout: float = 60.0) -> ReadyInfo:
+        """Build if needed, start the bot as a task and wait until it is ready."""
+        if self.services is None:
+            await self.build()
+        bot = self.bot
+        self._bot_task = asyncio.get_running_loop().create_task(self._run_bot(), name="zoryx-bot")
+        waiter = asyncio.ensure_future(bot.wait_until_ready())
+        done, _ = await asyncio.wait(
+            {self._bot_task, waiter}, timeout=ready_timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        if waiter not in done:
+            waiter.cancel()
+            if self._bot_task in done:
+                exc = self._bot_task.exception()
+                await self.shutdown("start-up failed")
+                raise RuntimeError(f"the bot stopped during start-up: {exc}") from exc
+            await self.shutdown("start-up timed out")
+            raise TimeoutError(f"the bot was not ready within {ready_timeout:.0f}s")
+        await bot.sync_commands()
+        self.ready = ReadyInfo(
+            str(bot.user), len(bot.guilds), bot.shard_count or 1, self.sandbox is not None
+        )
+        log.info(self.ready.line())
+        for callback in self.on_ready:
+            callback(self.ready)
+        return self.ready
+
+    async def _run_bot(self) -> None:
+        try:
+            await self.bot.start(self.token)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self.crash = exc
+            log.exception("the bot crashed")
+            raise
+        finally:
+            self._stopped.set()
+
+    async def wait_stopped(self) -> None:
+        await self._stopped.wait()
+
+    async def shutdown(self, reason: str = "shutdown") -> None:
+        """Close the bot, flush and back up databases, stop the sandbox. Idempotent."""
+        if self._shutting_down:
+            await self._stopped.wait()
+            return
+        self._shutting_down = True
+        log.info("shutting down (%s)", reason)
+        try:
+            if self.bot is not None and not self.bot.is_closed():
+                await self.bot.close()
+            if self._bot_task is not None:
+                with contextlib.suppress(BaseException):
+                    await asyncio.wait_for(self._bot_task, 15)
+            if self.services is not None:
+                db = self.services.db
+                with contextlib.suppress(Exception):
+                    await db.flush_usage()
+                try:
+                    paths = await db.backup()
+                    log.info("backed up %d database(s)", len(paths))
+                except Exception:
+                    log.exception("database backup at shutdown failed")
+                await db.close()
+            if self.bot is not None:
+                self.bot.extension_manager.uninstall()
+        finally:
+            if self._sandbox_ctx is not None:
+                self._sandbox_ctx.close()
+            if self.sandbox is not None:
+                self.sandbox.stop_thread()
+            if self.services is not None and self.services.logging is not None:
+                self.services.logging.teardown()
+            self._stopped.set()
+
+
+def run_headless(bot_dir: Path, **options: Any) -> int:
+    """Run until SIGINT/SIGTERM; a second signal forces exit. Returns the exit code."""
+    return asyncio.run(_headless(bot_dir, **options))
+
+
+async def _headless(bot_dir: Path, **options: Any) -> int:
+    runtime = Runtime(bot_dir, **options)
+    loop = asyncio.get_running_loop()
+    signals_seen = 0
+
+    def on_signal(signame: str) -> None:
+        nonlocal signals_seen
+        signals_seen += 1
+        if signals_seen > 1:
+            print("Second signal: forcing exit.", file=sys.stderr, flush=True)
+            os._exit(1)
+        print(
+            f"{signame} received: shutting down gracefully (send again to force).",
+            file=sys.stderr,
+            flush=True,
+        )
+        loop.create_task(runtime.shutdown(signame))
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(NotImplementedError, AttributeError):
+            loop.add_signal_handler(sig, on_signal, sig.name)
+    try:
+        ready = await runtime.start()
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"Could not start: {exc}", file=sys.stderr)
+        return 1
+    print(ready.line(), flush=True)
+    await runtime.wait_stopped()
+    await runtime.shutdown("bot stopped")
+    return 1 if runtime.crash is not None else 0
