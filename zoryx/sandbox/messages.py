@@ -241,7 +241,7 @@ class MessageOps:
         """``name:id`` (custom) or a unicode emoji → partial emoji dict."""
         if ":" in text:
             name, _, eid = text.rpartition(":")
-            return {"id": eid, "name": name.lstrip("a:") if name.startswith("a:") else name}
+            return {"id": eid, "name": name.removeprefix("a:")}
         return {"id": None, "name": text}
 
     @staticmethod

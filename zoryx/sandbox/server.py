@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
@@ -77,6 +78,8 @@ class SandboxServer:
             self.state, GatewayOptions(heartbeat_interval_ms=heartbeat_interval_ms)
         )
         self._world = world
+        self.control_token = secrets.token_urlsafe(32)
+        self.simulator: Any = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -156,6 +159,8 @@ class SandboxServer:
     async def stop(self) -> None:
         if self._runner is None:
             return
+        if self.simulator is not None:
+            self.simulator.stop()
         await self.gateway.close_all()
         await self._runner.cleanup()
         self._runner = None

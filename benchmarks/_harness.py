@@ -1,0 +1,133 @@
+"""Shared pieces of the benchmarks: a sandbox subprocess, a bare bot, a Zoryx bot."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import discord
+import psutil
+from discord.ext import commands
+
+HERE = Path(__file__).resolve().parent
+PING_EXTENSION = '''
+from discord.ext import commands
+
+
+@commands.command()
+async def ping(ctx):
+    await ctx.send("pong")
+
+
+async def setup(bot):
+    bot.add_command(ping)
+'''
+
+
+@dataclass
+class SandboxProcess:
+    proc: subprocess.Popen[str]
+    url: str
+    token: str
+    channel_id: int
+
+    async def load(self, total: int, in_flight: int, channel_id: int | None = None) -> dict[str, Any]:
+        body = {"total": total, "in_flight": in_flight}
+        if channel_id is not None:
+            body["channel_id"] = channel_id
+        async with aiohttp.ClientSession() as session, session.post(
+                f"{self.url}/_bench/load", json=body,
+                timeout=aiohttp.ClientTimeout(total=600)) as resp:
+            resp.raise_for_status()
+            return await resp.json()  # type: ignore[no-any-return]
+
+    async def get(self, path: str) -> Any:
+        async with aiohttp.ClientSession() as session, session.get(f"{self.url}{path}") as resp:
+            return await resp.json()
+
+
+@contextlib.contextmanager
+def sandbox_process(*args: str) -> Any:
+    proc = subprocess.Popen([sys.executable, str(HERE / "_sandbox_server.py"), *args],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        info = json.loads(line)
+        yield SandboxProcess(proc, info["url"], info["token"], info["channel_id"])
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def bare_bot() -> commands.Bot:
+    intents = discord.Intents.default()
+    intents.message_content = True
+    intents.members = True
+    bot = commands.Bot(command_prefix="!", intents=intents, guild_ready_timeout=0.2)
+
+    @bot.command()
+    async def ping(ctx: commands.Context) -> None:
+        await ctx.send("pong")
+
+    return bot
+
+
+@contextlib.asynccontextmanager
+async def running_bare(sb: SandboxProcess) -> AsyncIterator[commands.Bot]:
+    from zoryx.sandbox import use_sandbox
+
+    bot = bare_bot()
+    with use_sandbox(sb.url):
+        task = asyncio.create_task(bot.start(sb.token))
+        await asyncio.wait_for(bot.wait_until_ready(), 300)
+        try:
+            yield bot
+        finally:
+            await bot.close()
+            with contextlib.suppress(BaseException):
+                await task
+
+
+@contextlib.asynccontextmanager
+async def running_zoryx(sb: SandboxProcess) -> AsyncIterator[Any]:
+    """A Zoryx bot (all framework cogs per its defaults) in a fresh bot directory."""
+    from zoryx.runtime import Runtime
+    from zoryx.sandbox import use_sandbox
+
+    with tempfile.TemporaryDirectory() as tmp:
+        bot_dir = Path(tmp)
+        (bot_dir / "extensions").mkdir()
+        (bot_dir / "extensions" / "ping.py").write_text(PING_EXTENSION)
+        (bot_dir / "config.json").write_text(json.dumps(
+            {"logging": {"level": "WARNING"}, "auto_reload": False,
+             "cooldowns": {"default_rate": 10_000, "default_per": 1.0}}))
+        with use_sandbox(sb.url):
+            runtime = Runtime(bot_dir, console_logging=False, environ={"DISCORD_TOKEN": sb.token})
+            await runtime.start(ready_timeout=300)
+            try:
+                yield runtime
+            finally:
+                await runtime.shutdown("benchmark done")
+
+
+def process_stats() -> dict[str, Any]:
+    proc = psutil.Process(os.getpid())
+    return {"rss_mb": round(proc.memory_info().rss / 2**20, 1), "threads": proc.num_threads(),
+            "open_files": len(proc.open_files()),
+            "fds": proc.num_fds() if hasattr(proc, "num_fds") else None}
+
+
+def now() -> float:
+    return time.perf_counter()

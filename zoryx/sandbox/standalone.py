@@ -1,0 +1,158 @@
+"""Run the sandbox Discord as a standalone server (`zoryx sandbox`, `python -m zoryx.sandbox`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from typing import TextIO
+
+from .driver import Sandbox
+from .simulator import ActivitySimulator
+from .worlds import WORLDS, scale_world
+
+DEFAULT_SCALE_MEMBERS = 10
+
+
+def build_sandbox(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    world: str = "demo",
+    shards: int = 1,
+    strict: bool = False,
+    guilds: int = 0,
+    members: int = 0,
+    channels: int = 3,
+) -> Sandbox:
+    """A (not yet started) sandbox with a named world, or a generated one when ``guilds > 0``."""
+    if shards < 1:
+        raise ValueError("shards must be 1 or more")
+    if guilds > 0:
+        builder = scale_world(guilds, members if members > 0 else DEFAULT_SCALE_MEMBERS, channels)
+    else:
+        try:
+            builder = WORLDS[world]
+        except KeyError:
+            names = ", ".join(sorted(WORLDS))
+            raise ValueError(f"unknown world {world!r} (choose one of: {names})") from None
+    return Sandbox(host=host, port=port, shards=shards, strict_rate_limits=strict, world=builder)
+
+
+def banner(sandbox: Sandbox, world: str, simulate: float = 0.0) -> str:
+    """What the standalone server prints once it listens: addresses, tokens, a how-to."""
+    state = sandbox.state
+    control_token = getattr(sandbox, "control_token", "")
+    limits = "strict (real 429s)" if sandbox.limiter.strict else "lenient"
+    activity = f"{simulate:g} actions/min" if simulate > 0 else "off"
+    return f"""\
+Zoryx sandbox Discord running at {sandbox.url}
+  world:          {world} ({len(state.guilds)} guilds, {len(state.users)} users)
+  shards:         {sandbox.shards}
+  rate limits:    {limits}
+  activity:       {activity}
+  bot token:      {sandbox.token}
+  control token:  {control_token}
+  control API:    curl -H "Authorization: Sandbox {control_token}" {sandbox.url}/_sandbox/info
+
+Point a discord.py bot at it:
+
+    from zoryx.sandbox import use_sandbox
+
+    with use_sandbox("{sandbox.url}"):
+        bot.run("{sandbox.token}")
+
+Press Ctrl+C to stop.
+"""
+
+
+async def serve_standalone(
+    sandbox: Sandbox,
+    *,
+    world: str = "demo",
+    simulate: float = 0.0,
+    out: TextIO | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve ``sandbox`` on the running loop until SIGINT/SIGTERM (or ``stop`` is set)."""
+    stream = out if out is not None else sys.stdout
+    stop_event = stop if stop is not None else asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    previous: dict[signal.Signals, object] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop_event.set)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            with contextlib.suppress(ValueError, OSError):
+                previous[sig] = signal.signal(
+                    sig, lambda *_: loop.call_soon_threadsafe(stop_event.set)
+                )
+    simulator: ActivitySimulator | None = None
+    try:
+        await sandbox.start()
+        if simulate > 0:
+            simulator = ActivitySimulator(sandbox, simulate)
+            sandbox.simulator = simulator  # type: ignore[attr-defined]
+            simulator.start()
+        stream.write(banner(sandbox, world, simulate))
+        stream.flush()
+        await stop_event.wait()
+        stream.write("Stopping the sandbox…\n")
+        stream.flush()
+    finally:
+        if simulator is not None:
+            simulator.stop()
+        await sandbox.stop()
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        for sig, handler in previous.items():
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                signal.signal(sig, handler)  # type: ignore[arg-type]
+
+
+def run_standalone(
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    world: str = "demo",
+    shards: int = 1,
+    strict: bool = False,
+    simulate: float = 0.0,
+    guilds: int = 0,
+    members: int = 0,
+    channels: int = 3,
+) -> None:
+    """Build a sandbox, print how to use it and serve it until SIGINT/SIGTERM.
+
+    Args:
+        host: Interface to bind (keep the default loopback address: the sandbox has no
+            real authentication beyond its tokens).
+        port: TCP port; 0 picks a free one (the printed URL shows the actual port).
+        world: A name from :data:`~zoryx.sandbox.WORLDS` (``demo``, ``empty``).
+        shards: Shard count recommended by ``GET /gateway/bot``.
+        strict: Enforce Discord-like rate limits with real 429 answers.
+        simulate: Activity simulator rate in actions per minute (0 = off).
+        guilds: When above 0, generate ``guilds`` × ``members`` × ``channels`` instead of
+            ``world`` (``members`` defaults to 10).
+        members: Members per generated guild.
+        channels: Text channels per generated guild.
+
+    Must be called from a thread with no running event loop; returns after a clean stop.
+    Raises ``ValueError`` for a bad option and ``OSError`` if the port cannot be bound.
+    """
+    if simulate < 0 or simulate > ActivitySimulator.MAX_RATE:
+        raise ValueError(f"simulate must be between 0 and {ActivitySimulator.MAX_RATE:g}")
+    sandbox = build_sandbox(
+        host=host,
+        port=port,
+        world=world,
+        shards=shards,
+        strict=strict,
+        guilds=guilds,
+        members=members,
+        channels=channels,
+    )
+    label = f"generated {guilds}x{members or DEFAULT_SCALE_MEMBERS}x{channels}" if guilds else world
+    asyncio.run(serve_standalone(sandbox, world=label, simulate=simulate))
