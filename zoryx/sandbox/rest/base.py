@@ -233,6 +233,7 @@ async def _read_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
     if ctype.startswith("multipart/"):
         body: Any = None
         files: list[UploadedFile] = []
+        form: dict[str, str] = {}  # plain form fields (e.g. Create Guild Sticker's name/tags)
         reader = await request.multipart()
         while True:
             part = await reader.next()
@@ -251,6 +252,10 @@ async def _read_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
                         bytes(data),
                     )
                 )
+            elif name:
+                form[name] = bytes(data).decode("utf-8", "replace")
+        if body is None and form:
+            body = form
         return body, files
     raw = await request.read()
     if not raw:
