@@ -119,17 +119,23 @@ async def test_bot_survives_gateway_faults_without_losing_commands(
         sandbox.stop_thread()
 
 
-async def test_heartbeat_ack_loss_makes_the_bot_reconnect() -> None:
+async def test_heartbeat_faults_delay_latency_and_trigger_zombie_reconnect() -> None:
     from zoryx.sandbox import WORLDS
 
     sandbox = Sandbox(world=WORLDS["empty"], heartbeat_interval_ms=300)
     sandbox.start_in_thread()
     try:
-        bot = counting_bot()
+        # discord.py declares the connection dead after ``heartbeat_timeout`` seconds
+        # without receiving anything; lost ACKs on an idle connection cause exactly that.
+        bot = counting_bot(heartbeat_timeout=1.5)
         async with run_bot(bot, sandbox):
+            await sandbox.set_heartbeat_faults(ack_delay=0.25)
+            await asyncio.sleep(1.0)
+            assert bot.latency >= 0.2
+            await sandbox.set_heartbeat_faults(ack_delay=0.0, drop_acks=30)
             resumes = sandbox.gateway.resume_count
-            await sandbox.set_heartbeat_faults(drop_acks=1)
-            await sandbox.wait_until(lambda: sandbox.gateway.resume_count > resumes, timeout=10)
+            await sandbox.wait_until(lambda: sandbox.gateway.resume_count > resumes, timeout=15)
+            await sandbox.set_heartbeat_faults()
             await _roundtrips(sandbox, bot, ["after-zombie"], "#general")
     finally:
         sandbox.stop_thread()
@@ -143,16 +149,19 @@ async def test_429_storm_in_strict_mode_loses_nothing() -> None:
     try:
         bot = counting_bot()
         async with run_bot(bot, sandbox):
-            await sandbox.fail_requests(429, 5, "/messages", retry_after=0.05)
-            await sandbox.fail_requests(429, 2, "/messages", retry_after=0.05, is_global=True)
+            # discord.py retries a request up to 5 times: 3 route 429s then 1 global 429.
+            await sandbox.fail_requests(429, 3, "/messages", retry_after=0.05)
+            await sandbox.fail_requests(429, 1, "/messages", retry_after=0.05, is_global=True)
             alice = sandbox.user("alice")
             labels = [f"s{i}" for i in range(12)]
             for label in labels:
                 await alice.say("#general", f"!echo {label}")
             for label in labels:
                 await sandbox.expect_message("#general", content=f"echo {label}", timeout=30)
-            # 12 sends in one channel exceed the 5-per-5s route limit: real 429s happened.
-            assert sandbox.limiter.refused >= 0
+            # 12 sends in one channel exceed the 5-per-5s route limit: discord.py had to
+            # respect the headers (or absorb real 429s) to get every reply through.
+            bucket_hits = [b for b in sandbox.limiter.buckets.values() if b.limit == 5]
+            assert bucket_hits
             assert bot.handled == Counter({k: 1 for k in labels})  # type: ignore[attr-defined]
             replies = [m.content for m in sandbox.messages("#general") if m.author_id == sandbox.bot_id]
             assert sorted(replies) == sorted(f"echo {x}" for x in labels)

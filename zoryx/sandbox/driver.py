@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,10 @@ class Sandbox(SandboxServer):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._cursors: dict[int, int] = {}
+        # Per channel: messages already returned by expect_message, and a floor below
+        # which messages are ignored (see skip_existing).
+        self._consumed: dict[int, OrderedDict[int, None]] = {}
+        self._floors: dict[int, int] = {}
         self._waiters: list[asyncio.Future[None]] = []
         self.state.listeners.append(self._wake)
 
@@ -109,8 +113,12 @@ class Sandbox(SandboxServer):
         author: int | str | None = "bot",
         timeout: float = 5.0,
         guild: int | str | None = None,
+        include_interactions: bool = False,
     ) -> SandboxMessage:
-        """Wait for the next matching message in a channel, after the last one consumed.
+        """Wait for the oldest matching message in a channel not returned before.
+
+        Matching is first-in first-out and race-free: a reply that arrives before this
+        call is found, and each message is returned at most once.
 
         Args:
             channel: Channel reference (id, ``#name``, or a message in it).
@@ -120,11 +128,15 @@ class Sandbox(SandboxServer):
             author: ``"bot"`` (default), a user id/name, or ``None`` for anyone.
             timeout: Seconds before :class:`TimeoutError`.
             guild: Guild used to resolve a channel name.
+            include_interactions: Also match interaction responses (by default they are
+                observed through the :class:`InteractionHandle` of the interaction).
         """
         cid = self.channel_id(channel, guild)
         author_id = self._author_id(author)
 
         def matches(msg: dict[str, Any]) -> bool:
+            if not include_interactions and "interaction_metadata" in msg:
+                return False
             view = SandboxMessage(msg)
             if author_id is not None and int(msg["author"]["id"]) != author_id:
                 return False
@@ -135,15 +147,13 @@ class Sandbox(SandboxServer):
             return check is None or check(SandboxMessage.of(msg))
 
         def probe() -> SandboxMessage | None:
-            cursor = self._cursors.get(cid, 0)
-            newer: list[tuple[int, dict[str, Any]]] = []
-            for mid, msg in reversed(self.state.messages.get(cid, {}).items()):
-                if mid <= cursor:
-                    break
-                newer.append((mid, msg))
-            for mid, msg in reversed(newer):
-                if matches(msg):
-                    self._cursors[cid] = mid
+            floor = self._floors.get(cid, 0)
+            consumed = self._consumed.setdefault(cid, OrderedDict())
+            for mid, msg in self.state.messages.get(cid, {}).items():
+                if mid > floor and mid not in consumed and matches(msg):
+                    consumed[mid] = None
+                    while len(consumed) > 5_000:
+                        consumed.popitem(last=False)
                     return SandboxMessage.of(msg)
             return None
 
@@ -151,6 +161,12 @@ class Sandbox(SandboxServer):
             return await self._wait_for(probe, timeout, f"a message in channel {cid}")
 
         return await self.call(run)
+
+    def skip_existing(self, channel: ChannelRef, guild: int | str | None = None) -> None:
+        """Ignore every message already in the channel in later expectations."""
+        cid = self.channel_id(channel, guild)
+        store = self.state.messages.get(cid)
+        self._floors[cid] = next(reversed(store)) if store else 0
 
     async def expect_no_message(
         self, channel: ChannelRef, *, within: float = 0.5, author: int | str | None = "bot"
@@ -314,7 +330,6 @@ class SandboxUser:
             msg = sb.state.create_message(
                 cid, self.id, content=content, embeds=embeds, message_reference=ref
             )
-            sb._cursors[cid] = int(msg["id"])
             return SandboxMessage.of(msg)
 
         return await sb.call(run)
@@ -326,7 +341,6 @@ class SandboxUser:
         async def run() -> SandboxMessage:
             chan = sb.state.dm_channel(self.id, sb.bot_id)
             msg = sb.state.create_message(int(chan["id"]), self.id, content=content)
-            sb._cursors[int(chan["id"])] = int(msg["id"])
             return SandboxMessage.of(msg)
 
         return await sb.call(run)
