@@ -107,6 +107,21 @@ class ZoryxBot(commands.AutoShardedBot):
 
     async def on_command_completion(self, ctx: commands.Context) -> None:  # type: ignore[type-arg]
         self._record(ctx, None)
+        if ctx.command is not None:
+            await self.emit_hook("command_executed", command=ctx.command.qualified_name,
+                                 user_id=ctx.author.id,
+                                 guild_id=ctx.guild.id if ctx.guild else None)
+
+    async def on_ready(self) -> None:
+        if not self.ready_once:
+            self.ready_once = True
+            await self.emit_hook("bot_ready", guilds=len(self.guilds))
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.emit_hook("guild_joined", guild_id=guild.id, name=guild.name)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        await self.emit_hook("guild_left", guild_id=guild.id, name=guild.name)
 
     async def on_app_command_completion(
         self, interaction: discord.Interaction, command: discord.app_commands.Command | Any
@@ -129,9 +144,13 @@ class ZoryxBot(commands.AutoShardedBot):
             name, ctx.guild.id if ctx.guild else None, error=error is not None
         )
 
-    def record_command_error(self, ctx: commands.Context, error: BaseException) -> None:  # type: ignore[type-arg]
-        """Called by the error handler so failed invocations count too."""
+    async def record_command_error(self, ctx: commands.Context, error: BaseException) -> None:  # type: ignore[type-arg]
+        """Called by the error handler so failed invocations count (and hooks hear of it)."""
         self._record(ctx, error)
+        if ctx.command is not None:
+            await self.emit_hook("command_error", command=ctx.command.qualified_name,
+                                 user_id=ctx.author.id, error=f"{type(error).__name__}: {error}",
+                                 guild_id=ctx.guild.id if ctx.guild else None)
 
     # -- slash command sync -------------------------------------------------------------------
     def tree_fingerprint(self) -> str:

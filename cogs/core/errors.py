@@ -84,7 +84,7 @@ class ErrorHandler(commands.Cog):
         if ctx.cog is not None and ctx.cog.has_error_handler():
             return
         if not isinstance(error, commands.CommandNotFound):
-            self.bot.record_command_error(ctx, error)
+            await self.bot.record_command_error(ctx, error)
         embed = describe(ctx, error)
         if embed is None:
             return

@@ -1,0 +1,63 @@
+"""The contract every console pane follows.
+
+A pane is one module in ``tui/panes/`` holding one :class:`Pane` subclass, registered with
+one line in ``tui/panes/__init__.py``. Panes read services through ``self.runtime`` (a
+:class:`zoryx.runtime.Runtime`) and perform privileged actions only through
+``self.operator`` (the operator API, acting as ``self.actor``). They never reach into a
+cog's private state.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.containers import Vertical
+
+if TYPE_CHECKING:
+    from zoryx.operator import Actor, OperatorAPI
+    from zoryx.runtime import Runtime
+
+
+class Pane(Vertical):
+    """Base class for console panes.
+
+    Class attributes:
+        pane_id: Stable identifier (also the widget id), e.g. ``"overview"``.
+        title: Tab title.
+        refresh_seconds: How often :meth:`refresh_data` runs while the pane is visible
+            (0 = only when shown and when the app asks).
+        sandbox_only: Only shown when the runtime runs on the sandbox Discord.
+    """
+
+    pane_id: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    refresh_seconds: ClassVar[float] = 2.0
+    sandbox_only: ClassVar[bool] = False
+    # Key help shown by "?" in addition to BINDINGS: (key, description) pairs.
+    extra_help: ClassVar[list[tuple[str, str]]] = []
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.app.runtime  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def operator(self) -> OperatorAPI:
+        return self.app.runtime.bot.operator  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def actor(self) -> Actor:
+        return self.app.actor  # type: ignore[attr-defined, no-any-return]
+
+    async def refresh_data(self) -> None:
+        """Re-read the services and update the widgets (called on a timer while visible)."""
+
+    def apply_filter(self, text: str) -> None:
+        """Filter the pane's main table (``/``); panes without a table ignore it."""
+
+    def command_help(self) -> list[tuple[str, str]]:
+        """``:`` commands this pane adds: (usage, description)."""
+        return []
+
+    async def run_command(self, name: str, args: list[str]) -> Any:
+        """Handle a ``:`` command registered by :meth:`command_help` (return a message)."""
+        return None
