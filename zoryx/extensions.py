@@ -334,9 +334,10 @@ class ExtensionManager:
             return
         if info is not None and info.state == "loaded":
             await self.reload(name)
-        elif info is None or info.state in ("failed", "unloaded"):
-            if info is None or info.state == "failed":
-                await self.load(name)
+        elif info is None or info.state == "failed":
+            # New files and previously broken ones load on save; an extension the
+            # operator unloaded on purpose stays unloaded.
+            await self.load(name)
 
 
 def _short(exc: BaseException) -> str:

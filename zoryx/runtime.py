@@ -78,6 +78,7 @@ class Runtime:
         self.crash: BaseException | None = None
         self._bot_task: asyncio.Task[None] | None = None
         self._stopped = asyncio.Event()
+        self._shutdown_done = asyncio.Event()
         self._shutting_down = False
         self._sandbox_ctx: contextlib.ExitStack | None = None
         self.on_ready: list[Callable[[ReadyInfo], None]] = []
@@ -213,7 +214,7 @@ class Runtime:
     async def shutdown(self, reason: str = "shutdown") -> None:
         """Close the bot, flush and back up databases, stop the sandbox. Idempotent."""
         if self._shutting_down:
-            await self._stopped.wait()
+            await self._shutdown_done.wait()
             return
         self._shutting_down = True
         log.info("shutting down (%s)", reason)
@@ -243,6 +244,7 @@ class Runtime:
             if self.services is not None and self.services.logging is not None:
                 self.services.logging.teardown()
             self._stopped.set()
+            self._shutdown_done.set()
 
 
 def run_headless(bot_dir: Path, **options: Any) -> int:
@@ -254,6 +256,7 @@ async def _headless(bot_dir: Path, **options: Any) -> int:
     runtime = Runtime(bot_dir, **options)
     loop = asyncio.get_running_loop()
     signals_seen = 0
+    tasks: set[asyncio.Task[None]] = set()
 
     def on_signal(signame: str) -> None:
         nonlocal signals_seen
@@ -266,7 +269,7 @@ async def _headless(bot_dir: Path, **options: Any) -> int:
             file=sys.stderr,
             flush=True,
         )
-        loop.create_task(runtime.shutdown(signame))
+        tasks.add(loop.create_task(runtime.shutdown(signame)))
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         with contextlib.suppress(NotImplementedError, AttributeError):

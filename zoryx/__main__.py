@@ -1,0 +1,5 @@
+"""``python -m zoryx`` runs the ``zoryx`` command line."""
+
+from .cli import main
+
+main()
