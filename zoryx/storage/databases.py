@@ -134,6 +134,8 @@ class Databases:
         self.data_dir = Path(data_dir)
         self.pool_size = pool_size
         self._cache = _SettingsCache(settings_cache_size)
+        self._role_rules: OrderedDict[int, dict[str, list[int]]] = OrderedDict()
+        self._role_rules_cap = settings_cache_size
         self._usage = UsageRecorder(
             self._write_usage, interval=flush_interval, max_keys=usage_max_keys
         )
@@ -272,15 +274,30 @@ class Databases:
         self._cache.put(guild_id, settings, overwrite=True)
 
     async def get_command_roles(self, guild_id: int, command: str) -> list[int]:
-        """Role IDs allowed to run ``command`` in the guild (ascending; empty = no rule)."""
-        return await self._guild_read(guild_id, [], gdb.read_roles, command)
+        """Role IDs allowed to run ``command`` in the guild (ascending; empty = no rule).
+
+        Runs before every command, so the guild's rules are cached in memory (bounded LRU,
+        refreshed on every write) and SQLite is read once per guild.
+        """
+        rules = self._role_rules.get(guild_id)
+        if rules is None:
+            rules = await self._guild_read(guild_id, {}, gdb.read_all_roles)
+            self._role_rules[guild_id] = rules
+            while len(self._role_rules) > self._role_rules_cap:
+                self._role_rules.popitem(last=False)
+        else:
+            self._role_rules.move_to_end(guild_id)
+        return list(rules.get(command, ()))
 
     async def set_command_roles(self, guild_id: int, command: str, role_ids: list[int]) -> None:
         """Replace the roles allowed to run ``command``; an empty list removes the rule."""
         if not command:
             raise ValueError("command name must not be empty")
         roles = sorted({int(r) for r in role_ids})
-        await self._guild_call(guild_id, gdb.write_roles, command, roles)
+        try:
+            await self._guild_call(guild_id, gdb.write_roles, command, roles)
+        finally:
+            self._role_rules.pop(guild_id, None)
 
     async def list_command_permissions(self, guild_id: int) -> dict[str, list[int]]:
         """Every command with a role rule in the guild, mapped to its role IDs."""
@@ -366,8 +383,10 @@ class Databases:
             await asyncio.to_thread(shutil.rmtree, directory, ignore_errors=True)
 
         self._cache.discard(guild_id)
+        self._role_rules.pop(guild_id, None)
         await self._pool.discard(guild_id, after_close=remove)
         self._cache.discard(guild_id)
+        self._role_rules.pop(guild_id, None)
 
     async def cleanup_orphans(self, active_guild_ids: set[int]) -> list[int]:
         """Delete the data of every guild on disk not in ``active_guild_ids``; return them."""

@@ -1,0 +1,101 @@
+"""Zoryx vs a bare discord.py bot through the same sandbox, in one run.
+
+Measures ``!ping`` round trips/s with 1 and 50 commands in flight, a sustained run with
+memory sampled along the way, and threads/open files of the Zoryx process with 1 and 200
+guilds (each guild used once, so its settings are read and its usage counted).
+
+The sandbox runs in its own process and generates the load; the bot runs here. The Zoryx
+bot is a fresh bot directory with every framework cog its defaults enable, a ``ping``
+extension identical to the bare bot's command, and the default cooldown raised (one
+benchmark user sends thousands of commands per second).
+
+Run: python benchmarks/bench_runtime.py [--json PATH] [--sustained N] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import sys
+from typing import Any
+
+from _harness import process_stats, running_bare, running_zoryx, sandbox_process
+
+
+async def throughput(total: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with sandbox_process() as sb:
+        for name, runner in (("bare", running_bare), ("zoryx", running_zoryx)):
+            async with runner(sb):
+                await sb.load(300, 10)
+                for in_flight in (1, 50):
+                    result = await sb.load(total, in_flight)
+                    out.setdefault(name, {})[f"in_flight_{in_flight}"] = result["per_second"]
+                    print(f"{name:>5} !ping {in_flight:>2} in flight: "
+                          f"{result['per_second']:>7.0f}/s")
+    for in_flight in (1, 50):
+        key = f"in_flight_{in_flight}"
+        out.setdefault("ratio", {})[key] = round(out["zoryx"][key] / out["bare"][key], 3)
+    print(f"Zoryx/bare: {out['ratio']}")
+    return out
+
+
+async def sustained(total: int, step: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with sandbox_process() as sb:
+        for name, runner in (("bare", running_bare), ("zoryx", running_zoryx)):
+            async with runner(sb):
+                rates, rss = [], []
+                for _ in range(total // step):
+                    result = await sb.load(step, 50)
+                    gc.collect()
+                    rates.append(round(result["per_second"]))
+                    rss.append(process_stats()["rss_mb"])
+                out[name] = {"rates": rates, "rss_mb": rss,
+                             "rss_growth_mb": round(rss[-1] - rss[0], 1)}
+                print(f"{name:>5} sustained {total}: rates {rates} /s, RSS {rss} MB")
+    out["ratio_mean"] = round(
+        (sum(out["zoryx"]["rates"]) / len(out["zoryx"]["rates"]))
+        / (sum(out["bare"]["rates"]) / len(out["bare"]["rates"])), 3)
+    print(f"sustained Zoryx/bare mean ratio: {out['ratio_mean']}")
+    return out
+
+
+async def resources(guild_counts: tuple[int, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for guilds in guild_counts:
+        with sandbox_process("--guilds", str(guilds), "--members", "5") as sb:
+            async with running_zoryx(sb):
+                channels = await sb.get("/_bench/channels")
+                for channel in channels:
+                    await sb.load(2, 1, channel_id=channel)
+                await asyncio.sleep(0.5)
+                stats = process_stats()
+                out[str(guilds)] = {"threads": stats["threads"], "fds": stats["fds"],
+                                    "open_files": stats["open_files"]}
+                print(f"Zoryx with {guilds:>3} guilds used: {stats['threads']} threads, "
+                      f"{stats['open_files']} open files, {stats['fds']} fds")
+    return out
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--json")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--sustained", type=int, default=60_000)
+    args = parser.parse_args()
+    total = 2_000 if args.quick else 10_000
+    sustained_total = 10_000 if args.quick else args.sustained
+    results = {"python": sys.version.split()[0],
+               "throughput": await throughput(total),
+               "sustained": await sustained(sustained_total, sustained_total // 6),
+               "resources": await resources((1, 200))}
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(results, handle, indent=2)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
