@@ -71,7 +71,7 @@ class PermissionPolicy:
             raise commands.MissingAnyRole(list(required))
 
     def _check_cooldown(self, ctx: commands.Context, command: commands.Command) -> None:  # type: ignore[type-arg]
-        if command._buckets.valid:  # noqa: SLF001 - the command declares its own cooldown
+        if command._buckets.valid:
             return
         mapping = self._cooldowns.get(command.qualified_name)
         if mapping is None:

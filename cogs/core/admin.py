@@ -216,31 +216,15 @@ class Admin(commands.Cog):
     async def remove_orphans(self, ctx: Ctx) -> discord.Embed:
         if not self.bot.is_ready():
             return embeds.error("Not ready", "The bot is still connecting; try again shortly.")
-        who = actor(ctx)
         try:
-            removed = await self.bot.services.db.cleanup_orphans(self._active_guilds())
-        except Exception as exc:
-            log.exception("orphan cleanup failed")
-            await self._audit(who, "", False, f"{type(exc).__name__}: {exc}")
-            return embeds.error("Cleanup failed", f"`{type(exc).__name__}` — see the bot's log.")
-        await self._audit(who, ",".join(map(str, removed)), True, "")
+            removed = await self.operator.cleanup_orphans(actor(ctx))
+        except OperatorError as exc:
+            return embeds.error("Cleanup failed", str(exc))
         log.info("%s removed data of %d orphaned guild(s)", ctx.author, len(removed))
         embed = embeds.success("Orphaned server data deleted", f"{len(removed)} server(s).")
         if removed:
             embed.add_field(name="Server IDs", value=join_lines(f"`{g}`" for g in removed))
         return embed
-
-    async def _audit(self, who: Any, target: str, ok: bool, detail: str) -> None:
-        with contextlib.suppress(Exception):
-            await self.operator.audit.record(
-                actor=who.name,
-                role=who.role.name.lower(),
-                source=who.source,
-                action="cleanup_orphans",
-                target=target or "-",
-                ok=ok,
-                detail=detail,
-            )
 
 
 async def setup(bot: ZoryxBot) -> None:

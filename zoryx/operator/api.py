@@ -75,6 +75,7 @@ ACTIONS: dict[str, Role] = {
     "leave_guild": Role.OWNER,
     "shutdown": Role.OWNER,
     "backup_databases": Role.OWNER,
+    "cleanup_orphans": Role.OWNER,
 }
 
 
@@ -297,6 +298,13 @@ class OperatorAPI:
             return await self.bot.services.db.backup()
 
         return await self._act(actor, "backup_databases", "databases", work)
+
+    async def cleanup_orphans(self, actor: Actor) -> list[int]:
+        """Delete the stored data of guilds the bot is no longer in."""
+        async def work() -> list[int]:
+            active = {guild.id for guild in self.bot.guilds}
+            return await self.bot.services.db.cleanup_orphans(active)
+        return await self._act(actor, "cleanup_orphans", "guild data", work)
 
     async def shutdown(self, actor: Actor, reason: str = "operator request") -> None:
         async def work() -> None:
