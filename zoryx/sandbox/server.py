@@ -7,6 +7,7 @@ import contextlib
 import logging
 import secrets
 import threading
+import weakref
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -25,6 +26,9 @@ log = logging.getLogger("zoryx.sandbox")
 T = TypeVar("T")
 
 WorldBuilder = Callable[[SandboxState, Application], None]
+
+# Every sandbox created in this process (the pytest plugin checks them for 501 hits).
+INSTANCES: weakref.WeakSet[SandboxServer] = weakref.WeakSet()
 
 
 def _extra_route_modules() -> list[Any]:
@@ -85,6 +89,7 @@ class SandboxServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped: asyncio.Event | None = None
         self._build_app()
+        INSTANCES.add(self)
 
     # -- construction ------------------------------------------------------------------
     def _build_app(self) -> None:

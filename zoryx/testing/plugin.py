@@ -32,6 +32,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def _fail_on_unemulated_endpoints() -> Iterator[None]:
+    """Fail any test during which a sandbox answered 501 (an endpoint it does not emulate).
+
+    This covers sandboxes started by a Zoryx runtime too, not only the ``sandbox`` fixture.
+    """
+    from ..sandbox.server import INSTANCES
+
+    before = {id(sb): len(sb.rest.unemulated) for sb in list(INSTANCES)}
+    yield
+    missed: list[str] = []
+    for sb in list(INSTANCES):
+        missed += list(sb.rest.unemulated)[before.get(id(sb), 0):]
+    if missed:
+        pytest.fail("a bot called REST endpoints the sandbox does not emulate: "
+                    + ", ".join(sorted(set(missed))))
+
+
 @pytest.fixture
 def sandbox_world() -> str:
     """Name of the world the ``sandbox`` fixture builds (override in a conftest)."""
