@@ -129,7 +129,7 @@ class ZoryxBot(commands.AutoShardedBot):
         if isinstance(command, discord.app_commands.Command) and not _is_hybrid(command):
             name = command.qualified_name
             self.services.metrics.record_command(
-                name, user=str(interaction.user), guild=interaction.guild_id
+                name, user=str(interaction.user), guild=_guild_name(interaction.guild)
             )
             self.services.db.increment_usage(name, interaction.guild_id)
 
@@ -138,7 +138,7 @@ class ZoryxBot(commands.AutoShardedBot):
             return
         name = ctx.command.qualified_name
         self.services.metrics.record_command(
-            name, user=str(ctx.author), guild=ctx.guild.id if ctx.guild else None, error=error
+            name, user=str(ctx.author), guild=_guild_name(ctx.guild), error=error
         )
         self.services.db.increment_usage(
             name, ctx.guild.id if ctx.guild else None, error=error is not None
@@ -180,6 +180,10 @@ class ZoryxBot(commands.AutoShardedBot):
         await self.services.store.write_json(path, known)
         log.info("synced %d slash commands", len(synced))
         return len(synced)
+
+
+def _guild_name(guild: discord.Guild | None) -> str | None:
+    return guild.name if guild is not None else None
 
 
 def _exists(module: str) -> bool:

@@ -279,13 +279,14 @@ class Databases:
         Runs before every command, so the guild's rules are cached in memory (bounded LRU,
         refreshed on every write) and SQLite is read once per guild.
         """
-        rules = self._role_rules.get(guild_id)
-        if rules is None:
-            rules = await self._guild_read(guild_id, {}, gdb.read_all_roles)
+        cached = self._role_rules.get(guild_id)
+        if cached is None:
+            rules: dict[str, list[int]] = await self._guild_read(guild_id, {}, gdb.read_all_roles)
             self._role_rules[guild_id] = rules
             while len(self._role_rules) > self._role_rules_cap:
                 self._role_rules.popitem(last=False)
         else:
+            rules = cached
             self._role_rules.move_to_end(guild_id)
         return list(rules.get(command, ()))
 
