@@ -70,6 +70,7 @@ class ZoryxBot(commands.AutoShardedBot):
         self.operator: OperatorAPI | None = None
         self.started_at = time.time()
         self.ready_once = False
+        self.framework_failures: dict[str, str] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
     async def setup_hook(self) -> None:
@@ -79,11 +80,23 @@ class ZoryxBot(commands.AutoShardedBot):
         if self.services.toggles.get("load_cogs", True):
             for toggle, module in FRAMEWORK_COGS.items():
                 if self.services.toggles.get(toggle, True) and _exists(module):
-                    await self.load_extension(module)
+                    await self._load_framework_cog(module)
         if self.services.config.extensions.auto_load:
             await self.extension_manager.load_all()
         if self.services.config.auto_reload:
             self.extension_manager.start_watching()
+
+    async def _load_framework_cog(self, module: str) -> None:
+        """Load one framework feature; a broken feature is reported, the bot still starts."""
+        try:
+            await self.load_extension(module)
+        except commands.ExtensionError as exc:
+            cause = exc.__cause__ or exc
+            self.framework_failures[module] = f"{type(cause).__name__}: {cause}"
+            log.error("framework cog %s failed to load; the rest of the bot keeps running",
+                      module, exc_info=cause)
+        else:
+            self.framework_failures.pop(module, None)
 
     async def close(self) -> None:
         await self.extension_manager.stop_watching()
@@ -94,6 +107,15 @@ class ZoryxBot(commands.AutoShardedBot):
         hooks = self.services.extra.get("hooks")
         if hooks is not None:
             await hooks.emit(event, **kwargs)
+
+    def register_hook(self, event: str, callback: Any, priority: int = 0) -> str | None:
+        """Register an event hook (None when the hook system is disabled)."""
+        hooks = self.services.extra.get("hooks")
+        return None if hooks is None else hooks.register(event, callback, priority)
+
+    def unregister_hook(self, event: str, callback: Any) -> bool:
+        hooks = self.services.extra.get("hooks")
+        return False if hooks is None else bool(hooks.unregister(event, callback))
 
     async def is_owner(self, user: discord.abc.User) -> bool:
         return user.id in self.services.owner_ids

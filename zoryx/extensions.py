@@ -148,6 +148,9 @@ class ExtensionManager:
         self.blacklist = {normalize(b) for b in blacklist}
         self.extensions: dict[str, ExtensionInfo] = {}
         self.before_load: list[BeforeLoad] = []
+        # Optional: reorders the names load_all loads (the plugin registry puts
+        # dependencies first).
+        self.order: Callable[[list[str]], list[str]] | None = None
         self._finder = _Finder(directory)
         self._watch_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -190,12 +193,10 @@ class ExtensionManager:
     async def load_all(self) -> list[ExtensionInfo]:
         """Load every non-blacklisted extension; one failure never stops the others."""
         await self.discover()
-        results = []
-        for name, info in list(self.extensions.items()):
-            if info.state == "blacklisted" or info.state == "loaded":
-                continue
-            results.append(await self.load(name))
-        return results
+        names = [n for n, i in self.extensions.items() if i.state not in ("blacklisted", "loaded")]
+        if self.order is not None:
+            names = self.order(names)
+        return [await self.load(name) for name in names]
 
     async def load(self, name: str) -> ExtensionInfo:
         """Load one extension; the returned info says whether it worked and why not."""

@@ -161,3 +161,20 @@ async def _wait(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-un
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError("condition not reached")
         await asyncio.sleep(0.05)
+
+
+async def test_a_broken_framework_cog_is_reported_and_the_bot_still_runs(
+    bot_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zoryx.bot
+
+    monkeypatch.setattr(zoryx.bot, "FRAMEWORK_COGS",
+                        {"enable_event_hooks": "runtime.broken_feature"})
+    rt = Runtime(bot_dir, console_logging=False, environ={}, sandbox_world="empty")
+    await rt.start()
+    try:
+        assert "broken on purpose" in rt.bot.framework_failures["runtime.broken_feature"]
+        await rt.sandbox.user("alice").say("#general", "!ping")
+        assert (await rt.sandbox.expect_message("#general")).content == "pong v1"
+    finally:
+        await rt.shutdown()
