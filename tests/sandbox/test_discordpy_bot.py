@@ -32,9 +32,14 @@ class Confirm(discord.ui.View):
         button.disabled = True
         await interaction.response.edit_message(content="Confirmed", view=self)
 
-    @discord.ui.select(custom_id="color", placeholder="Pick", options=[
-        discord.SelectOption(label="Red", value="red"),
-        discord.SelectOption(label="Blue", value="blue")])
+    @discord.ui.select(
+        custom_id="color",
+        placeholder="Pick",
+        options=[
+            discord.SelectOption(label="Red", value="red"),
+            discord.SelectOption(label="Blue", value="blue"),
+        ],
+    )
     async def color(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
         await interaction.response.send_message(f"You picked {select.values[0]}")
 
@@ -112,7 +117,9 @@ def make_bot() -> commands.Bot:
         await msg.add_reaction("👍")
 
         def check(reaction: discord.Reaction, user: discord.User) -> bool:
-            return reaction.message.id == msg.id and user == ctx.author and str(reaction.emoji) == "👍"
+            return (
+                reaction.message.id == msg.id and user == ctx.author and str(reaction.emoji) == "👍"
+            )
 
         await bot.wait_for("reaction_add", check=check, timeout=5)
         await ctx.send(f"{ctx.author.name} voted")
@@ -136,7 +143,9 @@ async def test_full_discordpy_bot(sandbox: Sandbox) -> None:
         alice = sandbox.user("alice")
         assert len(bot.guilds) == 3
         lounge = discord.utils.get(bot.guilds, name="Zoryx Lounge")
-        assert lounge is not None and lounge.member_count == len(sandbox.guild("Zoryx Lounge").members)
+        assert lounge is not None and lounge.member_count == len(
+            sandbox.guild("Zoryx Lounge").members
+        )
 
         # Prefix commands, converters and error handlers.
         await alice.say("#general", "!ping")
@@ -154,7 +163,10 @@ async def test_full_discordpy_bot(sandbox: Sandbox) -> None:
         assert report.attachments[0]["filename"] == "report.txt"
         assert report.attachments[0]["size"] == len(b"hello file")
         result = await (await alice.slash("report")).response()
-        assert result.message is not None and result.message.embeds[0]["fields"][0]["value"] == "Zoryx Lounge"
+        assert (
+            result.message is not None
+            and result.message.embeds[0]["fields"][0]["value"] == "Zoryx Lounge"
+        )
 
         # App command with options (member + int) and a deferred answer with a follow-up.
         result = await (await alice.slash("greet", who="bob", times=2)).response()
@@ -187,8 +199,11 @@ async def test_full_discordpy_bot(sandbox: Sandbox) -> None:
         assert (await sandbox.expect_message("#general")).content == "correct"
         await alice.say("#general", "!poll")
         vote = await sandbox.expect_message("#general", content="Vote!")
-        await sandbox.wait_until(lambda: bool(sandbox.state.reactors(vote.channel_id, vote.id,
-                                                                     {"id": None, "name": "👍"})))
+        await sandbox.wait_until(
+            lambda: bool(
+                sandbox.state.reactors(vote.channel_id, vote.id, {"id": None, "name": "👍"})
+            )
+        )
         await alice.react(vote, "👍")
         assert (await sandbox.expect_message("#general")).content == "alice voted"
 
@@ -249,6 +264,6 @@ def test_use_sandbox_restores_and_checks_version(monkeypatch: pytest.MonkeyPatch
         assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == "ws://127.0.0.1:9/gateway"
     assert (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == before
     monkeypatch.setattr(discord, "version_info", discord.version_info._replace(minor=5))
-    with pytest.raises(SandboxVersionError, match="2.7"):
+    with pytest.raises(SandboxVersionError, match=r"2\.7"):
         with use_sandbox("http://127.0.0.1:9"):
             pass

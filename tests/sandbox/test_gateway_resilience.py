@@ -93,8 +93,12 @@ async def test_bot_survives_gateway_faults_without_losing_commands(
                 # A non-resumable session is gone: events before the new IDENTIFY are not
                 # delivered (as on Discord), so wait for the new session first.
                 await sandbox.wait_until(
-                    lambda: sandbox.gateway.identify_count == identifies + 1
-                    and len(sandbox.gateway.live_sessions()) == 1, timeout=10)
+                    lambda: (
+                        sandbox.gateway.identify_count == identifies + 1
+                        and len(sandbox.gateway.live_sessions()) == 1
+                    ),
+                    timeout=10,
+                )
                 await asyncio.sleep(0.3)
             else:
                 assert await sandbox.drop_connections() == 1
@@ -113,7 +117,9 @@ async def test_bot_survives_gateway_faults_without_losing_commands(
             # Every command ran exactly once: nothing lost, nothing replayed twice.
             handled = bot.handled  # type: ignore[attr-defined]
             assert handled == Counter({k: 1 for k in ["a1", "a2", "b1", "b2", "b3", "c1"]})
-            replies = [m.content for m in sandbox.messages("#general") if m.author_id == sandbox.bot_id]
+            replies = [
+                m.content for m in sandbox.messages("#general") if m.author_id == sandbox.bot_id
+            ]
             assert len(replies) == len(set(replies))
     finally:
         sandbox.stop_thread()
@@ -163,7 +169,9 @@ async def test_429_storm_in_strict_mode_loses_nothing() -> None:
             bucket_hits = [b for b in sandbox.limiter.buckets.values() if b.limit == 5]
             assert bucket_hits
             assert bot.handled == Counter({k: 1 for k in labels})  # type: ignore[attr-defined]
-            replies = [m.content for m in sandbox.messages("#general") if m.author_id == sandbox.bot_id]
+            replies = [
+                m.content for m in sandbox.messages("#general") if m.author_id == sandbox.bot_id
+            ]
             assert sorted(replies) == sorted(f"echo {x}" for x in labels)
     finally:
         sandbox.stop_thread()

@@ -9,8 +9,10 @@ from zoryx.sandbox import Sandbox
 
 async def test_unemulated_endpoint_answers_501_and_is_recorded(sandbox: Sandbox) -> None:
     async with aiohttp.ClientSession() as session:
-        async with session.get(f"{sandbox.api_url}/guilds/1/scheduled-events",
-                               headers={"Authorization": f"Bot {sandbox.token}"}) as resp:
+        async with session.get(
+            f"{sandbox.api_url}/guilds/1/scheduled-events",
+            headers={"Authorization": f"Bot {sandbox.token}"},
+        ) as resp:
             assert resp.status == 501
             body = await resp.json()
     assert "does not emulate" in body["message"]

@@ -26,6 +26,7 @@ from .cdn import install_cdn
 from .driver import InteractionHandle, Sandbox
 from .errors import DiscordAPIError, bad_json, invalid_form, unauthorized, unknown
 from .interactions import InteractionRecord
+from .lookup import find_channel, find_guild
 from .payloads import public_user
 from .rest.base import json_response
 from .simulator import ActivitySimulator
@@ -276,14 +277,9 @@ class ControlAPI:
         return int(self.server.state.find_user(ref)["id"])
 
     def _channel_id(self, ref: int | str, guild: int | str | None) -> int:
-        """A channel id from an id or a name (names need a Sandbox driver to resolve)."""
+        """The id of an existing channel given by id or name (``#general`` in ``guild``)."""
         state = self.server.state
-        if isinstance(ref, int) or str(ref).isdigit():
-            cid = int(ref)
-        elif isinstance(self.server, Sandbox):
-            cid = self.server.channel_id(ref, guild)
-        else:
-            raise unknown("channel")
+        cid = find_channel(state, ref, guild)
         state.channel_or_404(cid)
         return cid
 
@@ -296,13 +292,9 @@ class ControlAPI:
         """A stored message, or an ephemeral one the bot sent in answer to an interaction."""
         state = self.server.state
         state.channel_or_404(channel_id)
-        store = state.messages.get(channel_id)
-        msg = store.get(message_id) if store is not None else None
+        msg = state.stored_message(channel_id, message_id)
         if msg is None:
-            for record in reversed(state.interactions.by_id.values()):
-                if message_id in record.ephemeral:
-                    msg = record.ephemeral[message_id]
-                    break
+            msg = state.interactions.find_ephemeral(message_id)
         if msg is None:
             raise unknown("message")
         return SandboxMessage(msg)
@@ -564,7 +556,7 @@ class ControlAPI:
         if body.has("channel"):
             await user.join_voice(self._body_channel(body), guild_ref)
         elif guild_ref is not None:
-            await user.leave_voice(self.driver.guild(guild_ref).id)
+            await user.leave_voice(find_guild(self.server.state, guild_ref).id)
         else:
             for guild in list(self.server.state.guilds.values()):
                 if uid in guild.voice_states:
@@ -583,7 +575,7 @@ class ControlAPI:
     async def members(self, call: Call) -> dict[str, Any]:
         body = call.body
         uid = self._user_id(body)
-        guild = self.driver.guild(body.ref("guild", required=False))
+        guild = find_guild(self.server.state, body.ref("guild", required=False))
         action = body.text("action")
         roles = body.strings("roles")
         if action == "join":

@@ -8,16 +8,18 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .constants import CallbackType, InteractionType, Perm
+from . import channel_ops
+from .constants import THREAD_TYPES, CallbackType, InteractionType, Perm
 from .errors import DiscordAPIError, unknown
 from .interactions import InteractionRecord
+from .lookup import ChannelRef, GuildRef, find_channel, find_guild
+from .messages import check_message_body
 from .server import SandboxServer
 from .views import InteractionResult, SandboxMessage
 
 if TYPE_CHECKING:
     from .state import Event, GuildState
 
-ChannelRef = int | str | SandboxMessage | dict[str, Any]
 MessageCheck = Callable[[SandboxMessage], bool]
 
 
@@ -60,31 +62,13 @@ class Sandbox(SandboxServer):
                 pass
 
     # -- lookups ---------------------------------------------------------------------------
-    def guild(self, ref: int | str | None = None) -> GuildState:
-        """A guild by id or name (default: the first guild)."""
-        guilds = self.state.guilds
-        if ref is None:
-            return next(iter(guilds.values()))
-        if isinstance(ref, int) or str(ref).isdigit():
-            return self.state.guild_or_404(int(ref))
-        for guild in guilds.values():
-            if guild.name.lower() == str(ref).lower():
-                return guild
-        raise unknown("guild")
+    def guild(self, ref: GuildRef = None) -> GuildState:
+        """A guild by id or name (default: the first guild); 404 10004 when unknown."""
+        return find_guild(self.state, ref)
 
-    def channel_id(self, ref: ChannelRef, guild: int | str | None = None) -> int:
+    def channel_id(self, ref: ChannelRef, guild: GuildRef = None) -> int:
         """Resolve ``#general``/``general``/id/message/payload to a channel id."""
-        if isinstance(ref, SandboxMessage):
-            return ref.channel_id
-        if isinstance(ref, dict):
-            return int(ref.get("channel_id") or ref["id"])
-        if isinstance(ref, int) or str(ref).isdigit():
-            return int(ref)
-        name = str(ref).lstrip("#").lower()
-        for channel in self.guild(guild).channels.values():
-            if channel["name"].lower() == name:
-                return int(channel["id"])
-        raise unknown("channel")
+        return find_channel(self.state, ref, guild)
 
     def role_id(self, name: str, guild: int | str | None = None) -> int:
         for role in self.guild(guild).roles.values():
@@ -325,7 +309,12 @@ class SandboxUser:
 
         async def run() -> SandboxMessage:
             chan = sb.state.channel_or_404(cid)
-            sb.state.require_perm(chan, self.id, int(Perm.SEND_MESSAGES))
+            in_thread = chan["type"] in THREAD_TYPES
+            perm = Perm.SEND_MESSAGES_IN_THREADS if in_thread else Perm.SEND_MESSAGES
+            sb.state.require_perm(chan, self.id, int(perm))
+            if in_thread:
+                check_message_body(content, embeds=embeds)
+                channel_ops.prepare_thread_post(sb.state, chan, self.id)
             ref = {"message_id": reply_to.id, "channel_id": cid} if reply_to else None
             msg = sb.state.create_message(
                 cid, self.id, content=content, embeds=embeds, message_reference=ref
@@ -396,7 +385,8 @@ class SandboxUser:
         async def run() -> InteractionRecord:
             from .slash import build_component_data
 
-            current = sb.state.messages.get(message.channel_id, {}).get(message.id)
+            store = sb.state.messages.get(message.channel_id)
+            current = store.get(message.id) if store is not None else None
             if current is None:
                 current = message.raw
             data = build_component_data(sb.state, current, custom_id, ctype, values)

@@ -49,6 +49,7 @@ _UNKNOWN = {
     "sticker": 10060,
     "interaction": 10062,
     "application command": 10063,
+    "voice state": 10065,
 }
 
 

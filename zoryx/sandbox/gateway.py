@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from .constants import EVENT_INTENTS, PRIVILEGED_INTENTS, Close, Intent, Op
+from .constants import EVENT_INTENTS, PRIVILEGED_INTENTS, Close, Intent, Op, Perm
+from .permissions import channel_permissions
 from .snowflake import shard_for
 
 if TYPE_CHECKING:
-    from .state import Application, Event, SandboxState
+    from .state import Application, Event, GuildState, SandboxState
 
 log = logging.getLogger("zoryx.sandbox.gateway")
 
@@ -29,6 +30,49 @@ for _i in Intent:
 
 _CONTENT_EVENTS = frozenset({"MESSAGE_CREATE", "MESSAGE_UPDATE"})
 _BLANKED = {"content": "", "embeds": [], "attachments": [], "components": []}
+# How an event relates to channel visibility (one dict lookup per event on the hot path):
+# _GATED: about something in a channel (``data.channel_id``), sent only to bots that see it;
+# _THREAD: about a thread (``data.id``), sent only to bots that see it when it is private;
+# _RESET: a bot may see channels differently afterwards (the visibility cache is dropped);
+# _MEMBER: the same, when the member concerned is a bot.
+_GATED, _THREAD, _RESET, _MEMBER = 1, 2, 4, 8
+_VISIBILITY_KIND: dict[str, int] = {
+    **dict.fromkeys(
+        (
+            "MESSAGE_CREATE",
+            "MESSAGE_UPDATE",
+            "MESSAGE_DELETE",
+            "MESSAGE_DELETE_BULK",
+            "MESSAGE_REACTION_ADD",
+            "MESSAGE_REACTION_REMOVE",
+            "MESSAGE_REACTION_REMOVE_ALL",
+            "MESSAGE_REACTION_REMOVE_EMOJI",
+            "CHANNEL_PINS_UPDATE",
+            "TYPING_START",
+        ),
+        _GATED,
+    ),
+    **dict.fromkeys(
+        (
+            "GUILD_CREATE",
+            "GUILD_UPDATE",
+            "GUILD_DELETE",
+            "GUILD_ROLE_CREATE",
+            "GUILD_ROLE_UPDATE",
+            "GUILD_ROLE_DELETE",
+            "CHANNEL_CREATE",
+            "CHANNEL_UPDATE",
+            "CHANNEL_DELETE",
+            "THREAD_DELETE",
+            "THREAD_LIST_SYNC",
+        ),
+        _RESET,
+    ),
+    **dict.fromkeys(("THREAD_CREATE", "THREAD_UPDATE", "THREAD_MEMBERS_UPDATE"), _THREAD | _RESET),
+    **dict.fromkeys(("GUILD_MEMBER_ADD", "GUILD_MEMBER_UPDATE", "GUILD_MEMBER_REMOVE"), _MEMBER),
+}
+_PRIVATE_THREAD = 12
+_VISIBILITY_CACHE_CAP = 50_000
 
 
 @dataclass
@@ -155,6 +199,12 @@ class Connection:
             transport.abort()
 
 
+def _thread_member_ids(data: dict[str, Any]) -> frozenset[str]:
+    """User ids added to or removed from a thread by a THREAD_MEMBERS_UPDATE."""
+    added = [str(m.get("user_id")) for m in data.get("added_members") or ()]
+    return frozenset([*added, *(str(u) for u in data.get("removed_member_ids") or ())])
+
+
 class Gateway:
     """Accepts gateway connections and fans state events out to sessions."""
 
@@ -167,17 +217,35 @@ class Gateway:
         self.url = ""
         self.identify_count = 0
         self.resume_count = 0
+        # (bot id, channel id) -> whether the bot can see the channel (VIEW_CHANNEL).
+        self._visible: dict[tuple[int, str], bool] = {}
         state.listeners.append(self.on_event)
 
     # -- fan-out -------------------------------------------------------------------------
     def on_event(self, event: Event) -> None:
+        name = event.name
+        kind = _VISIBILITY_KIND.get(name, 0)
+        if kind & _RESET or (kind & _MEMBER and self._is_bot(event.data.get("user"))):
+            self._visible.clear()
         if not self.sessions:
             return
         data_json: str | None = None
         blanked_json: str | None = None
         guild = self.state.guilds.get(event.guild_id) if event.guild_id is not None else None
-        need_guild, need_dm = EVENT_INTENTS.get(event.name, (None, None))
+        need_guild, need_dm = EVENT_INTENTS.get(name, (None, None))
         need = need_guild if event.guild_id is not None else need_dm
+        # The channel whose visibility gates delivery, if any.
+        gate: str | None = None
+        # Bots added to or removed from a thread (told even without GUILD_MEMBERS).
+        involved: frozenset[str] = frozenset()
+        if guild is not None and kind & (_GATED | _THREAD):
+            if kind & _GATED:
+                gate = event.data.get("channel_id")
+            else:
+                gate = self._private_thread(guild, event.data.get("id"))
+                if name == "THREAD_MEMBERS_UPDATE":
+                    involved = _thread_member_ids(event.data)
+        visible = self._visible
         for session in list(self.sessions.values()):
             bot_id = session.app.bot_id
             if event.user_ids is not None:
@@ -190,8 +258,19 @@ class Gateway:
                     continue
             elif session.shard_id != 0:
                 continue
-            if need is not None and not session.intents & need:
-                continue
+            if involved and str(bot_id) in involved:
+                if not session.intents & Intent.GUILDS:
+                    continue
+            else:
+                if need is not None and not session.intents & need:
+                    continue
+                if gate is not None:
+                    seen = visible.get((bot_id, gate))
+                    if seen is None:
+                        assert guild is not None
+                        seen = self._sees(guild, bot_id, gate)
+                    if not seen:
+                        continue
             if (
                 event.name in _CONTENT_EVENTS
                 and not session.intents & Intent.MESSAGE_CONTENT
@@ -204,6 +283,28 @@ class Gateway:
             if data_json is None:
                 data_json = json.dumps(event.data)
             self._deliver(session, event.name, data_json)
+
+    def _sees(self, guild: GuildState, bot_id: int, channel_id: str) -> bool:
+        """Whether the bot can see the channel, computed and cached (until permissions may
+        change: see ``_VISIBILITY_KIND``). A channel that is gone does not hold events back."""
+        channel = guild.channels.get(int(channel_id))
+        seen = channel is None or bool(
+            channel_permissions(guild, channel, bot_id) & Perm.VIEW_CHANNEL
+        )
+        if len(self._visible) >= _VISIBILITY_CACHE_CAP:
+            self._visible.clear()
+        self._visible[(bot_id, channel_id)] = seen
+        return seen
+
+    @staticmethod
+    def _private_thread(guild: GuildState, thread_id: Any) -> str | None:
+        thread = guild.channels.get(int(thread_id)) if thread_id else None
+        if thread is None or thread.get("type") != _PRIVATE_THREAD:
+            return None
+        return str(thread_id)
+
+    def _is_bot(self, user: Any) -> bool:
+        return isinstance(user, dict) and int(user.get("id") or 0) in self.state.apps_by_bot
 
     @staticmethod
     def _content_hidden(data: dict[str, Any], bot_id: int, guild_id: int | None) -> bool:
@@ -393,7 +494,11 @@ class Gateway:
         with_presences = bool(intents & Intent.GUILD_PRESENCES)
         for guild in guilds:
             payload = self.state.guild_payload(
-                guild, members=with_members, presences=with_presences, large_threshold=large
+                guild,
+                bot_id=app.bot_id,
+                members=with_members,
+                presences=with_presences,
+                large_threshold=large,
             )
             self.send_to(session, "GUILD_CREATE", payload)
 

@@ -39,7 +39,7 @@ def invalid_role() -> DiscordAPIError:
 
 
 def unknown_voice_state() -> DiscordAPIError:
-    return DiscordAPIError(404, 10065, "Unknown Voice State")
+    return unknown("voice state")
 
 
 # -- lookups -----------------------------------------------------------------------------------
@@ -240,47 +240,25 @@ def create_role(
     """Create a role at the bottom (position 1), moving every other role up one place."""
     if len(guild.roles) - 1 >= MAX_ROLES:
         raise DiscordAPIError(400, 30005, "Maximum number of guild roles reached (250)")
-    before = {rid: r["position"] for rid, r in guild.roles.items()}
-    role = state.create_role(
+    return state.create_role(
         guild,
         name,
         permissions=permissions,
-        color=int(colors.get("primary_color") or 0),
+        colors=colors,
         hoist=hoist,
         mentionable=mentionable,
-        dispatch=False,
+        icon=icon,
+        unicode_emoji=unicode_emoji,
     )
-    role["colors"].update(colors)
-    role["icon"] = icon
-    role["unicode_emoji"] = unicode_emoji
-    state.dispatch(
-        "GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": role}, guild_id=guild.id
-    )
-    for rid, position in before.items():
-        other = guild.roles[rid]
-        if other["position"] != position:
-            state.dispatch(
-                "GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": other}, guild_id=guild.id
-            )
-    return role
 
 
 def edit_role(
     state: SandboxState, guild: GuildState, role_id: int, changes: dict[str, Any]
 ) -> dict[str, Any]:
     """Apply validated role changes (``colors`` and nullable icons included) and dispatch."""
-    role = role_or_404(guild, role_id)
-    changes = dict(changes)
-    colors = changes.pop("colors", None)
-    if isinstance(colors, dict):
-        role["colors"].update({k: v for k, v in colors.items() if k != "primary_color"})
-        if "primary_color" in colors:
-            changes["color"] = int(colors["primary_color"] or 0)
-    for key in ("icon", "unicode_emoji"):
-        if key in changes and changes[key] is None:
-            role[key] = None
+    role_or_404(guild, role_id)
     if role_id == guild.id:
-        changes.pop("name", None)
+        changes = {k: v for k, v in changes.items() if k != "name"}
     return state.update_role(guild, role_id, changes)
 
 

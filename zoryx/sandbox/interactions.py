@@ -87,6 +87,14 @@ class InteractionStore:
     def by_webhook_token(self, token: str) -> InteractionRecord | None:
         return self.by_token.get(token)
 
+    def find_ephemeral(self, message_id: int) -> dict[str, Any] | None:
+        """An ephemeral message the bot sent in answer to a kept interaction (newest first)."""
+        for record in reversed(self.by_id.values()):
+            msg = record.ephemeral.get(message_id)
+            if msg is not None:
+                return msg
+        return None
+
     # -- creation ---------------------------------------------------------------------------
     def create(
         self,
@@ -240,7 +248,7 @@ class InteractionStore:
         state = self.state
         meta = self.metadata(record)
         mtype = 20 if record.type == InteractionType.APPLICATION_COMMAND else 0
-        kwargs = {
+        kwargs: dict[str, Any] = {
             "content": data.get("content") or "",
             "embeds": data.get("embeds") or [],
             "components": data.get("components") or [],
@@ -316,7 +324,9 @@ class InteractionStore:
         message_id: str = "@original",
     ) -> dict[str, Any]:
         msg = self.find_message(record, message_id)
-        changes = {k: data[k] for k in ("content", "embeds", "components") if k in data}
+        changes: dict[str, Any] = {
+            k: data[k] for k in ("content", "embeds", "components") if k in data
+        }
         flags = int(msg.get("flags", 0)) & ~MESSAGE_FLAG_LOADING
         changes["flags"] = flags
         if attachments or "attachments" in data:

@@ -30,9 +30,17 @@ class LoadResult:
         return asdict(self) | {"per_second": round(self.per_second, 1)}
 
 
-async def command_load(state: SandboxState, channel_id: int, user_id: int, bot_id: int, *,
-                       total: int, in_flight: int, content: str = "!ping",
-                       timeout: float = 120.0) -> LoadResult:
+async def command_load(
+    state: SandboxState,
+    channel_id: int,
+    user_id: int,
+    bot_id: int,
+    *,
+    total: int,
+    in_flight: int,
+    content: str = "!ping",
+    timeout: float = 120.0,
+) -> LoadResult:
     """Send ``content`` ``total`` times keeping ``in_flight`` outstanding; count bot replies.
 
     Messages stored by the sandbox are capped per channel, so load runs never grow memory.
@@ -44,8 +52,11 @@ async def command_load(state: SandboxState, channel_id: int, user_id: int, bot_i
     def on_event(event: Event) -> None:
         nonlocal answered
         data = event.data
-        if (event.name == "MESSAGE_CREATE" and data.get("channel_id") == str(channel_id)
-                and data["author"]["id"] == str(bot_id)):
+        if (
+            event.name == "MESSAGE_CREATE"
+            and data.get("channel_id") == str(channel_id)
+            and data["author"]["id"] == str(bot_id)
+        ):
             answered += 1
             slots.release()
             if answered >= total:

@@ -7,10 +7,14 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from . import payloads
+from .constants import THREAD_TYPES
 from .errors import empty_message, invalid_form, unknown
 
 if TYPE_CHECKING:
-    from .state import GuildState, SandboxState
+    from collections.abc import Iterable
+
+    from .snowflake import SnowflakeGenerator
+    from .state import GuildState
 
 _USER_MENTION = re.compile(r"<@!?(\d{15,21})>")
 _ROLE_MENTION = re.compile(r"<@&(\d{15,21})>")
@@ -19,11 +23,58 @@ MAX_CONTENT = 2000
 MAX_EMBEDS = 10
 
 
+def check_message_body(
+    content: str,
+    *,
+    embeds: list[dict[str, Any]] | None = None,
+    attachments: list[dict[str, Any]] | None = None,
+    components: list[dict[str, Any]] | None = None,
+    sticker_ids: list[str] | None = None,
+    mtype: int | None = None,
+) -> None:
+    """Discord's checks on a new message's body (length, embed count, not empty)."""
+    if len(content) > MAX_CONTENT:
+        raise invalid_form(
+            "content", "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_CONTENT} or fewer in length."
+        )
+    if embeds and len(embeds) > MAX_EMBEDS:
+        raise invalid_form("embeds", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
+    if not (content or embeds or attachments or components or sticker_ids) and mtype is None:
+        raise empty_message()
+
+
+def _uncount(channel: dict[str, Any], message_ids: list[int]) -> None:
+    """Deleted thread messages leave ``message_count`` (a forum post's starter never counted)."""
+    if channel.get("type") in THREAD_TYPES:
+        gone = sum(1 for mid in message_ids if str(mid) != channel["id"])
+        channel["message_count"] = max(0, int(channel.get("message_count") or 0) - gone)
+
+
 class MessageOps:
     """Mixin for :class:`SandboxState` holding message mutations."""
 
     messages: dict[int, OrderedDict[int, dict[str, Any]]]
     message_cap: int
+
+    if TYPE_CHECKING:  # provided by SandboxState
+        users: dict[int, dict[str, Any]]
+        ids: SnowflakeGenerator
+
+        def channel_or_404(self, cid: int) -> dict[str, Any]: ...
+        def guild_of_channel(self, cid: int) -> GuildState | None: ...
+        def member_payload(
+            self, guild: GuildState, uid: int, *, with_user: bool = True
+        ) -> dict[str, Any]: ...
+        def dispatch(
+            self,
+            name: str,
+            data: dict[str, Any],
+            *,
+            guild_id: int | None = None,
+            user_ids: Iterable[int] | None = None,
+        ) -> None: ...
+        def dm_recipients(self, channel: dict[str, Any]) -> frozenset[int]: ...
+        def ids_now_ms(self) -> int: ...
 
     def __init__(self) -> None:
         self.pins: dict[int, list[int]] = {}
@@ -37,28 +88,30 @@ class MessageOps:
                 self.reactor_map.popitem(last=False)
         return entry
 
-    def message_or_404(self: SandboxState, channel_id: int, message_id: int) -> dict[str, Any]:
+    def stored_message(self, channel_id: int, message_id: int) -> dict[str, Any] | None:
+        """The stored message, or None (no check that the channel exists)."""
+        store = self.messages.get(channel_id)
+        return store.get(message_id) if store is not None else None
+
+    def message_or_404(self, channel_id: int, message_id: int) -> dict[str, Any]:
         self.channel_or_404(channel_id)
-        msg = self.messages.get(channel_id, {}).get(message_id)
+        msg = self.stored_message(channel_id, message_id)
         if msg is None:
             raise unknown("message")
         return msg
 
     def _mentions(
-        self: SandboxState, guild: GuildState | None, content: str, allowed: dict[str, Any] | None
+        self, guild: GuildState | None, content: str, allowed: dict[str, Any] | None
     ) -> tuple[list[dict[str, Any]], list[str], bool]:
         parse = None if allowed is None else set(allowed.get("parse", []))
+        allowed_users = {str(u) for u in (allowed or {}).get("users") or []}
         users: list[dict[str, Any]] = []
         seen: set[int] = set()
         for match in _USER_MENTION.finditer(content):
             uid = int(match.group(1))
             if uid in seen or uid not in self.users:
                 continue
-            if (
-                parse is not None
-                and "users" not in parse
-                and str(uid) not in allowed.get("users", [])
-            ):  # type: ignore[union-attr]
+            if parse is not None and "users" not in parse and str(uid) not in allowed_users:
                 continue
             seen.add(uid)
             entry = payloads.public_user(self.users[uid])
@@ -76,7 +129,7 @@ class MessageOps:
         return users, roles, everyone
 
     def create_message(
-        self: SandboxState,
+        self,
         channel_id: int,
         author_id: int,
         *,
@@ -99,14 +152,14 @@ class MessageOps:
         channel = self.channel_or_404(channel_id)
         guild = self.guild_of_channel(channel_id)
         content = content or ""
-        if len(content) > MAX_CONTENT:
-            raise invalid_form(
-                "content", "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_CONTENT} or fewer in length."
-            )
-        if embeds and len(embeds) > MAX_EMBEDS:
-            raise invalid_form("embeds", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
-        if not (content or embeds or attachments or components or sticker_ids) and mtype is None:
-            raise empty_message()
+        check_message_body(
+            content,
+            embeds=embeds,
+            attachments=attachments,
+            components=components,
+            sticker_ids=sticker_ids,
+            mtype=mtype,
+        )
         mid = self.ids.next()
         author = (
             payloads.public_user(self.users[author_id])
@@ -115,7 +168,7 @@ class MessageOps:
                 "id": webhook["id"],
                 "username": webhook.get("username") or webhook["name"],
                 "discriminator": "0000",
-                "avatar": None,
+                "avatar": webhook.get("avatar"),
                 "bot": True,
                 "global_name": None,
                 "public_flags": 0,
@@ -125,7 +178,7 @@ class MessageOps:
         referenced = None
         if message_reference and message_reference.get("message_id"):
             ref_channel = int(message_reference.get("channel_id") or channel_id)
-            ref = self.messages.get(ref_channel, {}).get(int(message_reference["message_id"]))
+            ref = self.stored_message(ref_channel, int(message_reference["message_id"]))
             if ref is None and message_reference.get("fail_if_not_exists", True):
                 raise invalid_form(
                     "message_reference", "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message"
@@ -177,7 +230,7 @@ class MessageOps:
         if interaction is not None:
             msg["interaction_metadata"] = interaction
             msg["application_id"] = interaction.get("application_id")
-        if int(channel.get("type", 0)) in (10, 11, 12):
+        if channel.get("type") in THREAD_TYPES:
             channel["message_count"] = channel.get("message_count", 0) + 1
             channel["total_message_sent"] = channel.get("total_message_sent", 0) + 1
         store = self.messages.setdefault(channel_id, OrderedDict())
@@ -189,9 +242,7 @@ class MessageOps:
             self.dispatch_message("MESSAGE_CREATE", msg, channel)
         return msg
 
-    def dispatch_message(
-        self: SandboxState, name: str, msg: dict[str, Any], channel: dict[str, Any]
-    ) -> None:
+    def dispatch_message(self, name: str, msg: dict[str, Any], channel: dict[str, Any]) -> None:
         guild_id = msg.get("guild_id")
         if guild_id is not None:
             self.dispatch(name, msg, guild_id=int(guild_id))
@@ -199,7 +250,7 @@ class MessageOps:
             self.dispatch(name, msg, user_ids=self.dm_recipients(channel))
 
     def edit_message(
-        self: SandboxState, channel_id: int, message_id: int, changes: dict[str, Any]
+        self, channel_id: int, message_id: int, changes: dict[str, Any]
     ) -> dict[str, Any]:
         msg = self.message_or_404(channel_id, message_id)
         for key in ("content", "embeds", "components", "flags", "attachments"):
@@ -213,25 +264,27 @@ class MessageOps:
         self.dispatch_message("MESSAGE_UPDATE", msg, self.channel_or_404(channel_id))
         return msg
 
-    def delete_message(self: SandboxState, channel_id: int, message_id: int) -> None:
+    def delete_message(self, channel_id: int, message_id: int) -> None:
         self.message_or_404(channel_id, message_id)
         channel = self.channel_or_404(channel_id)
         msg = self.messages[channel_id].pop(message_id)
+        _uncount(channel, [message_id])
         data = {"id": str(message_id), "channel_id": str(channel_id)}
         if "guild_id" in msg:
             data["guild_id"] = msg["guild_id"]
         self.dispatch_message("MESSAGE_DELETE", data, channel)
 
-    def bulk_delete(self: SandboxState, channel_id: int, ids: list[int]) -> None:
+    def bulk_delete(self, channel_id: int, ids: list[int]) -> None:
         if not 2 <= len(ids) <= 100:
             raise invalid_form(
                 "messages", "BASE_TYPE_BAD_LENGTH", "Must be between 2 and 100 in length."
             )
         guild = self.guild_of_channel(channel_id)
         store = self.messages.get(channel_id, OrderedDict())
-        gone = [str(i) for i in ids if store.pop(i, None) is not None]
-        data: dict[str, Any] = {"ids": gone, "channel_id": str(channel_id)}
+        gone = [i for i in ids if store.pop(i, None) is not None]
+        data: dict[str, Any] = {"ids": [str(i) for i in gone], "channel_id": str(channel_id)}
         if guild is not None:
+            _uncount(self.channel_or_404(channel_id), gone)
             data["guild_id"] = str(guild.id)
             self.dispatch("MESSAGE_DELETE_BULK", data, guild_id=guild.id)
 
@@ -249,7 +302,7 @@ class MessageOps:
         return f"{emoji['name']}:{emoji['id']}" if emoji.get("id") else str(emoji["name"])
 
     def add_reaction(
-        self: SandboxState, channel_id: int, message_id: int, user_id: int, emoji: dict[str, Any]
+        self, channel_id: int, message_id: int, user_id: int, emoji: dict[str, Any]
     ) -> bool:
         msg = self.message_or_404(channel_id, message_id)
         users = self._reactors_of(message_id).setdefault(self._emoji_key(emoji), [])
@@ -275,7 +328,7 @@ class MessageOps:
         return True
 
     def remove_reaction(
-        self: SandboxState, channel_id: int, message_id: int, user_id: int, emoji: dict[str, Any]
+        self, channel_id: int, message_id: int, user_id: int, emoji: dict[str, Any]
     ) -> None:
         msg = self.message_or_404(channel_id, message_id)
         users = self._reactors_of(message_id).get(self._emoji_key(emoji), [])
@@ -296,7 +349,7 @@ class MessageOps:
         self.dispatch_message("MESSAGE_REACTION_REMOVE", data, self.channel_or_404(channel_id))
 
     def clear_reactions(
-        self: SandboxState, channel_id: int, message_id: int, emoji: dict[str, Any] | None = None
+        self, channel_id: int, message_id: int, emoji: dict[str, Any] | None = None
     ) -> None:
         msg = self.message_or_404(channel_id, message_id)
         data: dict[str, Any] = {"channel_id": str(channel_id), "message_id": str(message_id)}
@@ -312,9 +365,7 @@ class MessageOps:
         self._refresh_reactions(msg)
         self.dispatch_message(name, data, self.channel_or_404(channel_id))
 
-    def reactors(
-        self: SandboxState, channel_id: int, message_id: int, emoji: dict[str, Any]
-    ) -> list[int]:
+    def reactors(self, channel_id: int, message_id: int, emoji: dict[str, Any]) -> list[int]:
         self.message_or_404(channel_id, message_id)
         return list(self._reactors_of(message_id).get(self._emoji_key(emoji), []))
 
@@ -337,7 +388,7 @@ class MessageOps:
         msg["reactions"] = out
 
     # -- pins -----------------------------------------------------------------------------
-    def set_pinned(self: SandboxState, channel_id: int, message_id: int, pinned: bool) -> None:
+    def set_pinned(self, channel_id: int, message_id: int, pinned: bool) -> None:
         msg = self.message_or_404(channel_id, message_id)
         pins = self.pins.setdefault(channel_id, [])
         if pinned and message_id not in pins:
@@ -356,7 +407,7 @@ class MessageOps:
             data["guild_id"] = msg["guild_id"]
         self.dispatch_message("CHANNEL_PINS_UPDATE", data, channel)
 
-    def typing(self: SandboxState, channel_id: int, user_id: int) -> None:
+    def typing(self, channel_id: int, user_id: int) -> None:
         channel = self.channel_or_404(channel_id)
         data: dict[str, Any] = {
             "channel_id": str(channel_id),

@@ -9,15 +9,17 @@ from .constants import ALL_PERMISSIONS, THREAD_TYPES, VOICE_TYPES, Perm
 if TYPE_CHECKING:
     from .state import GuildState
 
+# Lost with SEND_MESSAGES. SEND_MESSAGES_IN_THREADS is not among them: on Discord it is what
+# posting in a thread needs, whether or not the parent channel allows SEND_MESSAGES.
 _TEXT_DEPENDENT = int(
     Perm.SEND_MESSAGES
     | Perm.SEND_TTS_MESSAGES
     | Perm.MENTION_EVERYONE
     | Perm.EMBED_LINKS
     | Perm.ATTACH_FILES
-    | Perm.SEND_MESSAGES_IN_THREADS
     | Perm.SEND_POLLS
 )
+_PRIVATE_THREAD = 12
 _VOICE_DEPENDENT = int(
     Perm.SPEAK
     | Perm.MUTE_MEMBERS
@@ -47,11 +49,24 @@ def base_permissions(guild: GuildState, user_id: int) -> int:
 
 
 def channel_permissions(guild: GuildState, channel: dict[str, Any], user_id: int) -> int:
-    """Permissions of a member in a channel, applying overwrites in Discord's order."""
-    if channel.get("type") in THREAD_TYPES and channel.get("parent_id"):
-        parent = guild.channels.get(int(channel["parent_id"]))
-        if parent is not None:
-            channel = parent
+    """Permissions of a member in a channel, applying overwrites in Discord's order.
+
+    A thread has its parent's permissions, except that a private thread is hidden (0) from
+    members who neither joined it nor hold ``MANAGE_THREADS``.
+    """
+    ctype = channel.get("type")
+    if ctype not in THREAD_TYPES:
+        return _overwritten(guild, channel, user_id)
+    parent_id = channel.get("parent_id")
+    parent = guild.channels.get(int(parent_id)) if parent_id else None
+    perms = _overwritten(guild, parent if parent is not None else channel, user_id)
+    if ctype == _PRIVATE_THREAD and perms and not perms & Perm.MANAGE_THREADS:
+        if user_id not in guild.thread_members(int(channel["id"])):
+            return 0
+    return perms
+
+
+def _overwritten(guild: GuildState, channel: dict[str, Any], user_id: int) -> int:
     perms = base_permissions(guild, user_id)
     if perms & Perm.ADMINISTRATOR or user_id == guild.owner_id:
         return ALL_PERMISSIONS

@@ -153,9 +153,8 @@ class SandboxServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await site.start()
-        server = site._server
-        if self.port == 0 and server is not None and server.sockets:  # type: ignore[union-attr]
-            self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        if self.port == 0 and self._runner.addresses:
+            self.port = int(self._runner.addresses[0][1])
         self.state.base_url = self.api_url
         self.state.gateway_url = self.gateway_url
         self.gateway.url = self.gateway_url

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import payloads
+from .channel_ops.base import ChannelStore
+from .channel_ops.threads import delete_thread
 from .constants import THREAD_TYPES, Perm
 from .errors import DiscordAPIError, missing_access, missing_permissions, unknown
 from .interactions import InteractionStore
@@ -60,10 +62,15 @@ class Application:
 
 
 class GuildState:
-    """One guild: its base fields plus keyed collections of roles, channels, members…"""
+    """One guild: its base fields plus keyed collections of roles, channels, members…
+
+    ``channel_store`` is the state's :class:`ChannelStore` (thread memberships), so that
+    permission checks on private threads need nothing but the guild.
+    """
 
     __slots__ = (
         "bans",
+        "channel_store",
         "channels",
         "data",
         "emojis",
@@ -75,9 +82,10 @@ class GuildState:
         "voice_states",
     )
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], channel_store: ChannelStore | None = None) -> None:
         self.id = int(data["id"])
         self.data = data
+        self.channel_store = channel_store if channel_store is not None else ChannelStore()
         self.roles: dict[int, dict[str, Any]] = {}
         self.channels: dict[int, dict[str, Any]] = {}
         self.members: dict[int, dict[str, Any]] = {}
@@ -94,6 +102,10 @@ class GuildState:
     @property
     def name(self) -> str:
         return str(self.data["name"])
+
+    def thread_members(self, thread_id: int) -> dict[int, dict[str, Any]]:
+        """Thread member records of one of the guild's threads, by user id."""
+        return self.channel_store.thread_members.get(thread_id) or {}
 
 
 class SandboxState(MessageOps):
@@ -133,6 +145,7 @@ class SandboxState(MessageOps):
         self.base_url = "http://127.0.0.1"
         self.gateway_url = "ws://127.0.0.1/gateway"
         self.owner_user_id: int | None = None
+        self.channel_store = ChannelStore()
         super().__init__()
         self.interactions = InteractionStore(self)
 
@@ -208,7 +221,7 @@ class SandboxState(MessageOps):
 
     def create_guild(self, name: str, owner_id: int, *, gid: int | None = None) -> GuildState:
         gid = gid or self.ids.next()
-        guild = GuildState(payloads.guild_base(gid, name, owner_id=owner_id))
+        guild = GuildState(payloads.guild_base(gid, name, owner_id=owner_id), self.channel_store)
         guild.roles[gid] = payloads.everyone_role(gid)
         self.guilds[gid] = guild
         guild.members[owner_id] = payloads.member_fields(snowflake_time_ms(gid))
@@ -218,16 +231,27 @@ class SandboxState(MessageOps):
         self,
         guild: GuildState,
         *,
+        bot_id: int | None = None,
         members: bool = True,
         presences: bool = True,
         large_threshold: int = 250,
     ) -> dict[str, Any]:
-        """A full GUILD_CREATE payload."""
+        """A full GUILD_CREATE payload, as the bot ``bot_id`` receives it.
+
+        ``threads`` holds the active threads that bot can see (with its own thread member
+        record); without ``bot_id``, every active thread.
+        """
         data = dict(guild.data)
         count = len(guild.members)
         large = count > large_threshold
         channels = [c for c in guild.channels.values() if c["type"] not in THREAD_TYPES]
-        threads = [c for c in guild.channels.values() if c["type"] in THREAD_TYPES]
+        threads = [
+            self._thread_for(guild, c, bot_id)
+            for c in guild.channels.values()
+            if c["type"] in THREAD_TYPES
+            and not c["thread_metadata"]["archived"]
+            and (bot_id is None or channel_permissions(guild, c, bot_id) & Perm.VIEW_CHANNEL)
+        ]
         if members and not large:
             member_list = [self.member_payload(guild, uid) for uid in guild.members]
         else:
@@ -253,6 +277,14 @@ class SandboxState(MessageOps):
         )
         return data
 
+    @staticmethod
+    def _thread_for(
+        guild: GuildState, thread: dict[str, Any], bot_id: int | None
+    ) -> dict[str, Any]:
+        """The thread with the bot's own thread member record, when it joined."""
+        record = guild.thread_members(int(thread["id"])).get(bot_id) if bot_id else None
+        return thread if record is None else {**thread, "member": dict(record)}
+
     def update_guild(self, guild: GuildState, changes: dict[str, Any]) -> dict[str, Any]:
         allowed = {
             "name",
@@ -274,6 +306,7 @@ class SandboxState(MessageOps):
             "premium_progress_bar_enabled",
             "safety_alerts_channel_id",
             "owner_id",
+            "discovery_splash",
         }
         for key, value in changes.items():
             if key in allowed:
@@ -307,15 +340,16 @@ class SandboxState(MessageOps):
         dispatch: bool = True,
     ) -> dict[str, Any]:
         self.user_or_404(uid)
+        if uid in guild.bans:
+            raise DiscordAPIError(403, 40007, "The user is banned from this guild.")
         guild.members[uid] = payloads.member_fields(self.ids_now_ms(), roles, nick)
         if dispatch:
             data = self.member_payload(guild, uid)
             data["guild_id"] = str(guild.id)
             self.dispatch("GUILD_MEMBER_ADD", data, guild_id=guild.id)
             if uid in self.apps_by_bot:
-                self.dispatch(
-                    "GUILD_CREATE", self.guild_payload(guild), guild_id=guild.id, user_ids=[uid]
-                )
+                payload = self.guild_payload(guild, bot_id=uid)
+                self.dispatch("GUILD_CREATE", payload, guild_id=guild.id, user_ids=[uid])
         return guild.members[uid]
 
     def remove_member(self, guild: GuildState, uid: int) -> None:
@@ -358,14 +392,25 @@ class SandboxState(MessageOps):
         hoist: bool = False,
         mentionable: bool = False,
         position: int | None = None,
+        colors: dict[str, Any] | None = None,
+        icon: str | None = None,
+        unicode_emoji: str | None = None,
         dispatch: bool = True,
     ) -> dict[str, Any]:
+        """Create a role; without ``position`` it goes to the bottom (1), moving the others up.
+
+        Dispatches GUILD_ROLE_CREATE, then GUILD_ROLE_UPDATE for every role that moved.
+        """
         rid = self.ids.next()
+        shifted: list[dict[str, Any]] = []
         if position is None:
             position = 1
             for other in guild.roles.values():
                 if other["id"] != str(guild.id):
                     other["position"] += 1
+                    shifted.append(other)
+        if colors is not None and colors.get("primary_color") is not None:
+            color = int(colors["primary_color"])
         data = payloads.role(
             rid,
             name,
@@ -375,24 +420,44 @@ class SandboxState(MessageOps):
             hoist=hoist,
             mentionable=mentionable,
         )
+        if colors is not None:
+            data["colors"].update(colors, primary_color=color)
+        data["icon"] = icon
+        data["unicode_emoji"] = unicode_emoji
         guild.roles[rid] = data
         if dispatch:
-            self.dispatch(
-                "GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": data}, guild_id=guild.id
-            )
+            gid = str(guild.id)
+            self.dispatch("GUILD_ROLE_CREATE", {"guild_id": gid, "role": data}, guild_id=guild.id)
+            for other in shifted:
+                self.dispatch(
+                    "GUILD_ROLE_UPDATE", {"guild_id": gid, "role": other}, guild_id=guild.id
+                )
         return data
 
     def update_role(self, guild: GuildState, rid: int, changes: dict[str, Any]) -> dict[str, Any]:
+        """Apply role changes (GUILD_ROLE_UPDATE).
+
+        ``colors`` (``primary_color``/``secondary_color``/``tertiary_color``) and ``color``
+        both set the primary colour; ``icon`` and ``unicode_emoji`` may be cleared with None.
+        """
         data = guild.roles.get(rid)
         if data is None:
             raise unknown("role")
-        for key in ("name", "color", "hoist", "mentionable", "icon", "unicode_emoji", "position"):
+        for key in ("name", "hoist", "mentionable", "position"):
             if key in changes and changes[key] is not None:
+                data[key] = changes[key]
+        for key in ("icon", "unicode_emoji"):
+            if key in changes:
                 data[key] = changes[key]
         if changes.get("permissions") is not None:
             data["permissions"] = str(int(changes["permissions"]))
-        if "color" in changes and changes["color"] is not None:
-            data["colors"]["primary_color"] = changes["color"]
+        colors = changes.get("colors")
+        if isinstance(colors, dict):
+            data["colors"].update(colors)
+            data["colors"]["primary_color"] = int(data["colors"].get("primary_color") or 0)
+            data["color"] = data["colors"]["primary_color"]
+        if changes.get("color") is not None:
+            data["color"] = data["colors"]["primary_color"] = int(changes["color"])
         self.dispatch(
             "GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": data}, guild_id=guild.id
         )
@@ -498,15 +563,18 @@ class SandboxState(MessageOps):
         return data
 
     def delete_channel(self, cid: int) -> dict[str, Any]:
+        """Delete a guild channel (CHANNEL_DELETE), or a thread (THREAD_DELETE, sent only to
+        the bots that could see it, with its memberships dropped)."""
         data = self.channel_or_404(cid)
         guild = self.guild_of_channel(cid)
         if guild is None:
             return data
+        if data["type"] in THREAD_TYPES:
+            return delete_thread(self, data)
         del guild.channels[cid]
         del self.channel_guild[cid]
         self.messages.pop(cid, None)
-        event = "THREAD_DELETE" if data["type"] in THREAD_TYPES else "CHANNEL_DELETE"
-        self.dispatch(event, data, guild_id=guild.id)
+        self.dispatch("CHANNEL_DELETE", data, guild_id=guild.id)
         return data
 
     def dm_channel(self, a: int, b: int) -> dict[str, Any]:

@@ -19,8 +19,12 @@ def set_voice_state(
     self_mute: bool = False,
     self_deaf: bool = False,
 ) -> dict[str, Any]:
-    """Move a member into (or out of, with ``None``) a voice channel and dispatch it."""
-    if user_id not in guild.members:
+    """Move a member into (or out of, with ``None``) a voice channel and dispatch it.
+
+    Server mute and deafen belong to the member, so they carry over to every join or move.
+    """
+    fields = guild.members.get(user_id)
+    if fields is None:
         raise unknown("member")
     if channel_id is not None:
         channel = guild.channels.get(channel_id)
@@ -33,8 +37,8 @@ def set_voice_state(
         "user_id": str(user_id),
         "member": member,
         "session_id": f"voice-{user_id}",
-        "deaf": False,
-        "mute": False,
+        "deaf": bool(fields.get("deaf")),
+        "mute": bool(fields.get("mute")),
         "self_deaf": self_deaf,
         "self_mute": self_mute,
         "self_stream": False,

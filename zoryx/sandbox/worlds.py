@@ -242,7 +242,7 @@ def build_guild(
             position=0,
             dispatch=False,
         )
-        state.create_channel(
+        gaming = state.create_channel(
             guild,
             ChannelType.GUILD_VOICE,
             "Gaming",
@@ -250,7 +250,7 @@ def build_guild(
             position=1,
             dispatch=False,
         )
-        stage = state.create_channel(
+        state.create_channel(
             guild,
             ChannelType.GUILD_STAGE_VOICE,
             "Town Hall",
@@ -258,7 +258,7 @@ def build_guild(
             position=2,
             dispatch=False,
         )
-        guild.data["afk_channel_id"] = stage["id"]
+        guild.data["afk_channel_id"] = gaming["id"]  # Discord allows only voice channels
         for emoji_name in ("zoryx", "pepe_thumbs", "party_blob", "ferris"):
             eid = state.ids.next()
             from .payloads import emoji

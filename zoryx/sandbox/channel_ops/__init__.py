@@ -2,8 +2,8 @@
 
 Like :mod:`.messages`, every function here updates the :class:`~.state.SandboxState` *and*
 dispatches the gateway events Discord sends, so a connected client's cache stays true.
-Collections the state has no slot for (thread members, invites) live in a
-:class:`ChannelStore` attached to the state on first use (:func:`channel_store`).
+Thread members and invites live in the state's :class:`ChannelStore`
+(``state.channel_store``, also reachable as :func:`channel_store`).
 
 The package is split by family (:mod:`.channels`, :mod:`.threads`, :mod:`.invites`,
 :mod:`.webhooks`); everything public is re-exported here.

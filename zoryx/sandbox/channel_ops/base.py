@@ -32,12 +32,8 @@ class ChannelStore:
 
 
 def channel_store(state: SandboxState) -> ChannelStore:
-    """The state's :class:`ChannelStore` (created on first use)."""
-    store = getattr(state, "channel_store", None)
-    if not isinstance(store, ChannelStore):
-        store = ChannelStore()
-        setattr(state, "channel_store", store)  # noqa: B010 - SandboxState has no slot for it
-    return store
+    """The state's :class:`ChannelStore` (``state.channel_store``)."""
+    return state.channel_store
 
 
 def channel_guild(state: SandboxState, channel: dict[str, Any]) -> GuildState:

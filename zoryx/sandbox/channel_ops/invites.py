@@ -218,10 +218,8 @@ def use_invite(state: SandboxState, code: str, user_id: int) -> dict[str, Any]:
     """A user accepts an invite: joins the guild, ``uses`` grows, a full invite is spent."""
     record = invite_or_404(state, code)
     guild = state.guilds[record["guild_id"]]
-    if user_id in guild.bans:
-        raise DiscordAPIError(403, 40007, "The user is banned from this guild.")
     if user_id not in guild.members:
-        state.add_member(guild, user_id)
+        state.add_member(guild, user_id)  # 40007 for a banned user
     record["uses"] += 1
     if record["max_uses"] and record["uses"] >= record["max_uses"]:
         delete_invite(state, code)

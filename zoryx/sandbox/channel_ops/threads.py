@@ -38,13 +38,12 @@ def thread_members(state: SandboxState, thread_id: int) -> dict[int, dict[str, A
 def can_view_thread(
     state: SandboxState, guild: GuildState, thread: dict[str, Any], user_id: int
 ) -> bool:
-    """Parent visible, and for private threads membership or ``MANAGE_THREADS``."""
-    perms = channel_permissions(guild, thread, user_id)
-    if not perms & Perm.VIEW_CHANNEL:
-        return False
-    if thread["type"] != 12:
-        return True
-    return user_id in thread_members(state, int(thread["id"])) or bool(perms & Perm.MANAGE_THREADS)
+    """Parent visible, and for private threads membership or ``MANAGE_THREADS``.
+
+    The rule itself lives in :func:`~..permissions.channel_permissions` (threads are
+    channels to it), so REST checks, events and this helper always agree.
+    """
+    return bool(channel_permissions(guild, thread, user_id) & Perm.VIEW_CHANNEL)
 
 
 def thread_view(state: SandboxState, thread: dict[str, Any], user_id: int) -> dict[str, Any]:
@@ -89,12 +88,14 @@ def create_thread(
     invitable: bool = True,
     thread_id: int | None = None,
     applied_tags: list[str] | None = None,
+    owner_joins: bool = True,
     dispatch: bool = True,
 ) -> dict[str, Any]:
     """Create a thread under ``parent`` with its owner as first member.
 
     Fires THREAD_CREATE (``newly_created``) then THREAD_MEMBERS_UPDATE for the owner.
     ``dispatch=False`` stores it silently (call :func:`announce_thread` later).
+    ``owner_joins=False`` is for owners that cannot be members (webhooks).
     """
     guild = channel_guild(state, parent)
     if active_thread_count(guild) >= MAX_ACTIVE_THREADS:
@@ -131,7 +132,8 @@ def create_thread(
     guild.channels[tid] = thread
     state.channel_guild[tid] = guild.id
     state.messages[tid] = OrderedDict()
-    _record_member(state, thread, owner_id)
+    if owner_joins:
+        _record_member(state, thread, owner_id)
     if dispatch:
         announce_thread(state, thread)
     return thread
@@ -141,7 +143,9 @@ def announce_thread(state: SandboxState, thread: dict[str, Any]) -> None:
     """Send THREAD_CREATE for a new thread and THREAD_MEMBERS_UPDATE for its owner."""
     guild = channel_guild(state, thread)
     _dispatch_thread_event(state, guild, "THREAD_CREATE", {**thread, "newly_created": True}, thread)
-    _members_update(state, guild, thread, added=[int(thread["owner_id"])])
+    owner = int(thread["owner_id"])
+    if owner in thread_members(state, int(thread["id"])):
+        _members_update(state, guild, thread, added=[owner])
 
 
 def _record_member(state: SandboxState, thread: dict[str, Any], user_id: int) -> dict[str, Any]:
@@ -308,11 +312,13 @@ def start_forum_post(
     auto_archive_duration: int,
     rate_limit_per_user: int,
     applied_tags: list[str],
+    owner_joins: bool = True,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A forum/media post: the thread plus its starter message, which shares the thread id.
 
     Fires THREAD_CREATE, THREAD_MEMBERS_UPDATE, then MESSAGE_CREATE. The starter message
-    does not count in ``message_count``/``total_message_sent``.
+    does not count in ``message_count``/``total_message_sent``. A webhook's post
+    (``owner_joins=False``) has no thread member.
     """
     guild = channel_guild(state, forum)
     thread = create_thread(
@@ -324,6 +330,7 @@ def start_forum_post(
         auto_archive_duration=auto_archive_duration,
         rate_limit_per_user=rate_limit_per_user,
         applied_tags=applied_tags,
+        owner_joins=owner_joins,
         dispatch=False,
     )
     tid = int(thread["id"])

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
-from .. import payloads
+from .. import channel_ops, payloads
 from ..constants import THREAD_TYPES, Perm
 from ..errors import DiscordAPIError, invalid_form, missing_permissions, unknown
+from ..messages import check_message_body
 from .base import NO_CONTENT, Ctx, RestAPI, UploadedFile
 
 
@@ -126,8 +128,16 @@ def setup(api: RestAPI) -> None:
             raise DiscordAPIError(400, 50008, "Cannot send messages in a non-text channel")
         kwargs = message_kwargs(ctx, cid)
         ctx.state.require_perm(channel, ctx.bot_id, send_permission(channel, kwargs))
-        if channel.get("thread_metadata", {}).get("archived"):
-            raise DiscordAPIError(400, 50083, "Thread is archived")
+        if channel["type"] in THREAD_TYPES:
+            # Validate first: a refused message must not unarchive the thread or join it.
+            check_message_body(
+                kwargs["content"],
+                embeds=kwargs["embeds"],
+                attachments=kwargs["attachments"],
+                components=kwargs["components"],
+                sticker_ids=kwargs["sticker_ids"],
+            )
+            channel_ops.prepare_thread_post(ctx.state, channel, ctx.bot_id)
         return ctx.state.create_message(cid, ctx.bot_id, **kwargs)
 
     @api.route("GET", "/channels/{channel_id}/messages")
@@ -254,13 +264,13 @@ def setup(api: RestAPI) -> None:
     @api.route("GET", "/channels/{channel_id}/pins")
     async def pins(ctx: Ctx) -> list[dict[str, Any]]:
         cid = ctx.id("channel_id")
-        store = ctx.state.messages.get(cid, {})
+        store: Mapping[int, dict[str, Any]] = ctx.state.messages.get(cid) or {}
         return [store[m] for m in reversed(ctx.state.pins.get(cid, [])) if m in store]
 
     @api.route("GET", "/channels/{channel_id}/messages/pins")
     async def pins_v2(ctx: Ctx) -> dict[str, Any]:
         cid = ctx.id("channel_id")
-        store = ctx.state.messages.get(cid, {})
+        store: Mapping[int, dict[str, Any]] = ctx.state.messages.get(cid) or {}
         items = [
             {"pinned_at": payloads.iso(), "message": store[m]}
             for m in reversed(ctx.state.pins.get(cid, []))
