@@ -79,8 +79,6 @@ def _guild_routes(api: RestAPI) -> None:
         guild = guild_of(ctx)
         ctx.state.require_guild_perm(guild, ctx.bot_id, Perm.MANAGE_GUILD)
         changes = _guild_changes(ctx, guild, ctx.json())
-        if "discovery_splash" in changes:
-            guild.data["discovery_splash"] = changes.pop("discovery_splash")
         ctx.state.update_guild(guild, changes)
         return guild_object(guild)
 

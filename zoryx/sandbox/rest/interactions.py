@@ -13,7 +13,6 @@ from .base import NO_CONTENT, Ctx, RestAPI
 from .messages import _check_embed, build_attachments
 
 _MSG = "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
-_BANNED_NAME_PARTS = ("clyde", "discord")
 
 
 def _record(ctx: Ctx) -> InteractionRecord | None:
@@ -34,22 +33,10 @@ def _webhook(ctx: Ctx) -> dict[str, Any]:
 
 
 def _username(value: Any) -> str | None:
-    """The ``username`` override: 1–80 characters without "clyde" or "discord"."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise invalid_form("username", "BASE_TYPE_STRING", "Must be a string.")
-    if not 1 <= len(value) <= 80:
-        raise invalid_form(
-            "username", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 80 in length."
-        )
-    lowered = value.lower()
-    for part in _BANNED_NAME_PARTS:
-        if part in lowered:
-            raise invalid_form(
-                "username", "USERNAME_INVALID_CONTAINS", f'Username cannot contain "{part}"'
-            )
-    return value
+    """The ``username`` override (the webhook name rules apply)."""
+    from .webhooks import webhook_name
+
+    return webhook_name(value, required=False, field="username") or None
 
 
 def _thread_target(ctx: Ctx, hook: dict[str, Any]) -> dict[str, Any] | None:

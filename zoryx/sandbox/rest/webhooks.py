@@ -18,14 +18,14 @@ WEBHOOK_CHANNEL_TYPES = frozenset({0, 2, 5, 13, 15, 16})
 _BANNED_NAME_PARTS = ("clyde", "discord")
 
 
-def webhook_name(value: Any, *, required: bool) -> str:
-    """1–80 characters, without "clyde" or "discord" in any case."""
-    name = text(value, "name", 1, 80, required=required)
+def webhook_name(value: Any, *, required: bool, field: str = "name") -> str:
+    """1–80 characters, without "clyde" or "discord" in any case ("" when absent)."""
+    name = text(value, field, 1, 80, required=required)
     lowered = name.lower()
     for part in _BANNED_NAME_PARTS:
         if part in lowered:
             raise invalid_form(
-                "name", "USERNAME_INVALID_CONTAINS", f'Username cannot contain "{part}"'
+                field, "USERNAME_INVALID_CONTAINS", f'Username cannot contain "{part}"'
             )
     return name
 
