@@ -293,13 +293,21 @@ class EventHookService:
         while True:
             item = await self._queue.get()
             try:
-                self._dispatch(item)
+                congested = self._dispatch(item)
             finally:
                 self._queue.task_done()
+            if congested:
+                # Queue.get() does not yield while events are waiting: let the lanes run so
+                # healthy hooks keep up with a burst (only a stuck hook's lane overflows).
+                await asyncio.sleep(0)
 
-    def _dispatch(self, item: QueuedEvent) -> None:
-        """Hand ``item`` to the lane of each matching hook, highest priority first."""
+    def _dispatch(self, item: QueuedEvent) -> bool:
+        """Hand ``item`` to the lane of each matching hook, highest priority first.
+
+        Returns whether some lane is half full (the caller then yields to the lanes).
+        """
         self.dispatched += 1
+        congested = False
         for hook in list(self._by_event.get(item.name, ())):
             if hook.hook_id in self._disabled:
                 hook.skipped += 1
@@ -313,6 +321,7 @@ class EventHookService:
                 )
                 continue
             hook.pending.append(item)
+            congested = congested or len(hook.pending) * 2 >= self.lane_size
             if len(hook.runners) < self.hook_concurrency:
                 task = asyncio.get_running_loop().create_task(
                     self._run_lane(hook), name=f"zoryx-hook:{hook.hook_id}"
@@ -320,6 +329,7 @@ class EventHookService:
                 hook.runners.add(task)
                 self._lanes.add(task)
                 task.add_done_callback(self._lanes.discard)
+        return congested
 
     async def _run_lane(self, hook: HookState) -> None:
         try:

@@ -436,3 +436,26 @@ async def test_sync_callbacks_are_accepted() -> None:
 def test_implements_the_hook_service_protocol() -> None:
     service: HookService = EventHookService()  # checked by mypy
     assert service.stats()["queue_size"] == 1000 and service.stats()["timeout_s"] == 10.0
+
+
+async def test_a_burst_larger_than_a_lane_reaches_healthy_hooks_without_drops() -> None:
+    from cogs.event_hooks.service import EventHookService
+
+    service = EventHookService(queue_size=1000, lane_size=100)
+    service.start()
+    seen: dict[str, int] = {"a": 0, "b": 0}
+
+    async def hook_a(**kwargs: object) -> None:
+        seen["a"] += 1
+
+    async def hook_b(**kwargs: object) -> None:
+        seen["b"] += 1
+
+    service.register("burst", hook_a)
+    service.register("burst", hook_b)
+    for n in range(600):  # queued without yielding: more than a lane holds
+        await service.emit("burst", n=n)
+    await service.drain()
+    await service.stop()
+    assert seen == {"a": 600, "b": 600}
+    assert all(h.failures == 0 for h in service.hooks())
