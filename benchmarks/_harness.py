@@ -42,7 +42,9 @@ class SandboxProcess:
     token: str
     channel_id: int
 
-    async def load(self, total: int, in_flight: int, channel_id: int | None = None) -> dict[str, Any]:
+    async def load(
+        self, total: int, in_flight: int, channel_id: int | None = None
+    ) -> dict[str, Any]:
         body = {"total": total, "in_flight": in_flight}
         if channel_id is not None:
             body["channel_id"] = channel_id

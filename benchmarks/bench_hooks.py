@@ -18,7 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cogs.event_hooks.service import EventHookService  # noqa: E402
+from cogs.event_hooks.service import EventHookService
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -81,7 +81,7 @@ async def main() -> None:
               f"{r['latency_ms_p50']} ms, p99 {r['latency_ms_p99']} ms, max "
               f"{r['latency_ms_max']} ms")
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
+        await asyncio.to_thread(Path(args.json).write_text, json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import gc
 import json
 import statistics
 import sys
+from pathlib import Path
 from typing import Any
 
 from _harness import process_stats, running_bare, running_zoryx, sandbox_process
@@ -104,8 +105,7 @@ async def main() -> None:
                "sustained": await sustained(sustained_total, sustained_total // 6),
                "resources": await resources((1, 200))}
     if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(results, handle, indent=2)
+        await asyncio.to_thread(Path(args.json).write_text, json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import gc
 import json
 import platform
 import sys
+from pathlib import Path
 from typing import Any
 
 from _harness import now, process_stats, running_bare, sandbox_process
@@ -62,8 +63,7 @@ async def main() -> None:
                "ping": await ping_rates(args.quick),
                "ready": await ready_at_scale(100 if args.quick else 1000, 100)}
     if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(results, handle, indent=2)
+        await asyncio.to_thread(Path(args.json).write_text, json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
