@@ -54,6 +54,14 @@ class SandboxProcess:
             resp.raise_for_status()
             return await resp.json()  # type: ignore[no-any-return]
 
+    async def paced(self, rate: float, seconds: float) -> dict[str, Any]:
+        body = {"rate": rate, "seconds": seconds}
+        async with aiohttp.ClientSession() as session, session.post(
+                f"{self.url}/_bench/paced", json=body,
+                timeout=aiohttp.ClientTimeout(total=seconds + 60)) as resp:
+            resp.raise_for_status()
+            return await resp.json()  # type: ignore[no-any-return]
+
     async def get(self, path: str) -> Any:
         async with aiohttp.ClientSession() as session, session.get(f"{self.url}{path}") as resp:
             return await resp.json()

@@ -16,7 +16,7 @@ import psutil
 from aiohttp import web
 
 from zoryx.sandbox import WORLDS, Sandbox, scale_world
-from zoryx.sandbox.loadgen import command_load
+from zoryx.sandbox.loadgen import command_load, paced_load
 
 
 async def main() -> None:
@@ -40,6 +40,12 @@ async def main() -> None:
                                     content=body.get("content", "!ping"))
         return web.json_response(result.as_dict())
 
+    async def paced(request: web.Request) -> web.Response:
+        body = await request.json()
+        result = await paced_load(sandbox.state, channel_id, user_id, sandbox.bot_id,
+                                  rate=float(body["rate"]), seconds=float(body["seconds"]))
+        return web.json_response(result)
+
     async def stats(request: web.Request) -> web.Response:
         proc = psutil.Process(os.getpid())
         return web.json_response({"rss": proc.memory_info().rss,
@@ -55,6 +61,7 @@ async def main() -> None:
 
     sandbox.app.router.add_post("/_bench/load", load)
     sandbox.app.router.add_get("/_bench/stats", stats)
+    sandbox.app.router.add_post("/_bench/paced", paced)
     sandbox.app.router.add_get("/_bench/channels", channels)
     await sandbox.start()
     print(json.dumps({"url": sandbox.url, "token": sandbox.token, "channel_id": channel_id}),

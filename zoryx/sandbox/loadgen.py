@@ -72,3 +72,44 @@ async def command_load(
     finally:
         state.listeners.remove(on_event)
     return LoadResult(total, answered, time.perf_counter() - start, in_flight)
+
+
+async def paced_load(state: SandboxState, channel_id: int, user_id: int, bot_id: int, *,
+                     rate: float, seconds: float, content: str = "!ping") -> dict[str, Any]:
+    """Send ``content`` at ``rate`` per second for ``seconds``; time each bot reply.
+
+    Replies are matched to requests first-in first-out (one reply per command), which holds
+    for a bot that answers every command once and in order.
+    """
+    sent: list[float] = []
+    latencies: list[float] = []
+
+    def on_event(event: Event) -> None:
+        data = event.data
+        if (event.name == "MESSAGE_CREATE" and data.get("channel_id") == str(channel_id)
+                and data["author"]["id"] == str(bot_id) and len(latencies) < len(sent)):
+            latencies.append(time.perf_counter() - sent[len(latencies)])
+
+    state.listeners.append(on_event)
+    try:
+        start = time.perf_counter()
+        total = int(rate * seconds)
+        for n in range(total):
+            target = start + n / rate
+            delay = target - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            sent.append(time.perf_counter())
+            state.create_message(channel_id, user_id, content=content)
+        deadline = time.perf_counter() + 10
+        while len(latencies) < len(sent) and time.perf_counter() < deadline:
+            await asyncio.sleep(0.01)
+    finally:
+        state.listeners.remove(on_event)
+    ms = sorted(v * 1000 for v in latencies)
+
+    def pct(p: float) -> float:
+        return round(ms[min(len(ms) - 1, int(len(ms) * p))], 2) if ms else 0.0
+
+    return {"sent": len(sent), "answered": len(latencies), "p50_ms": pct(0.50),
+            "p99_ms": pct(0.99), "max_ms": round(ms[-1], 2) if ms else 0.0}
