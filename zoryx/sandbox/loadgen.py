@@ -7,6 +7,7 @@ process, so a benchmark measures the bot and the protocol, not the test harness.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
@@ -83,17 +84,20 @@ async def paced_load(state: SandboxState, channel_id: int, user_id: int, bot_id:
     """
     sent: list[float] = []
     latencies: list[float] = []
+    total = int(rate * seconds)
+    all_answered = asyncio.Event()
 
     def on_event(event: Event) -> None:
         data = event.data
         if (event.name == "MESSAGE_CREATE" and data.get("channel_id") == str(channel_id)
                 and data["author"]["id"] == str(bot_id) and len(latencies) < len(sent)):
             latencies.append(time.perf_counter() - sent[len(latencies)])
+            if len(latencies) >= total:
+                all_answered.set()
 
     state.listeners.append(on_event)
     try:
         start = time.perf_counter()
-        total = int(rate * seconds)
         for n in range(total):
             target = start + n / rate
             delay = target - time.perf_counter()
@@ -101,9 +105,8 @@ async def paced_load(state: SandboxState, channel_id: int, user_id: int, bot_id:
                 await asyncio.sleep(delay)
             sent.append(time.perf_counter())
             state.create_message(channel_id, user_id, content=content)
-        deadline = time.perf_counter() + 10
-        while len(latencies) < len(sent) and time.perf_counter() < deadline:
-            await asyncio.sleep(0.01)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(all_answered.wait(), 10)
     finally:
         state.listeners.remove(on_event)
     ms = sorted(v * 1000 for v in latencies)
