@@ -14,6 +14,7 @@ from discord.ext import commands
 from .checks import PermissionPolicy
 from .extensions import ExtensionManager
 from .prefix import PrefixResolver
+from .shards import ShardEvents
 
 if TYPE_CHECKING:
     from .operator import OperatorAPI
@@ -71,6 +72,8 @@ class ZoryxBot(commands.AutoShardedBot):
         self.started_at = time.time()
         self.ready_once = False
         self.framework_failures: dict[str, str] = {}
+        self.shard_events = ShardEvents()
+        services.extra["shard_events"] = self.shard_events
 
     # -- lifecycle -------------------------------------------------------------------------
     async def setup_hook(self) -> None:
@@ -138,6 +141,15 @@ class ZoryxBot(commands.AutoShardedBot):
         if not self.ready_once:
             self.ready_once = True
             await self.emit_hook("bot_ready", guilds=len(self.guilds))
+
+    async def on_shard_connect(self, shard_id: int) -> None:
+        self.shard_events.record(shard_id, "connect")
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        self.shard_events.record(shard_id, "resume")
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        self.shard_events.record(shard_id, "disconnect")
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self.emit_hook("guild_joined", guild_id=guild.id, name=guild.name)

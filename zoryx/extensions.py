@@ -307,14 +307,15 @@ class ExtensionManager:
         async for changes in watchfiles.awatch(
             self.directory, debounce=debounce_ms, step=50, recursive=True
         ):
-            names = {self._owner_of(Path(p)) for _, p in changes}
+            names = {self.owner_of(Path(p)) for _, p in changes}
             for name in sorted(n for n in names if n):
                 try:
                     await self._apply_change(name)
                 except Exception:
                     log.exception("hot reload of %s failed", name)
 
-    def _owner_of(self, path: Path) -> str | None:
+    def owner_of(self, path: Path) -> str | None:
+        """The extension a file under the extensions folder belongs to (None if none)."""
         try:
             rel = path.relative_to(self.directory)
         except ValueError:

@@ -178,3 +178,12 @@ async def test_a_broken_framework_cog_is_reported_and_the_bot_still_runs(
         assert (await rt.sandbox.expect_message("#general")).content == "pong v1"
     finally:
         await rt.shutdown()
+
+
+async def test_shard_connects_and_drops_are_recorded(runtime: Runtime) -> None:
+    events = runtime.services.extra["shard_events"]
+    assert events.last_connect(0) is not None and events.last_disconnect(0) is None
+    await runtime.sandbox.drop_connections()
+    await _wait(lambda: events.last_disconnect(0) is not None)
+    await _wait(lambda: any(kind == "resume" for _, _, kind in events.log))
+    assert events.last_connect(0) >= events.last_disconnect(0)

@@ -76,6 +76,8 @@ ACTIONS: dict[str, Role] = {
     "shutdown": Role.OWNER,
     "backup_databases": Role.OWNER,
     "cleanup_orphans": Role.OWNER,
+    "set_hook_enabled": Role.HELPER,
+    "reset_hook_circuit": Role.HELPER,
 }
 
 
@@ -298,6 +300,28 @@ class OperatorAPI:
             return await self.bot.services.db.backup()
 
         return await self._act(actor, "backup_databases", "databases", work)
+
+    def _hooks(self) -> Any:
+        hooks = self.bot.services.extra.get("hooks")
+        if hooks is None:
+            raise OperatorError("the event hooks feature is disabled")
+        return hooks
+
+    async def set_hook_enabled(self, actor: Actor, hook_id: str, enabled: bool) -> None:
+        async def work() -> None:
+            try:
+                self._hooks().set_enabled(hook_id, enabled)
+            except KeyError:
+                raise OperatorError(f"unknown hook {hook_id}") from None
+        await self._act(actor, "set_hook_enabled", f"{hook_id}={enabled}", work)
+
+    async def reset_hook_circuit(self, actor: Actor, hook_id: str) -> None:
+        async def work() -> None:
+            try:
+                self._hooks().reset_circuit(hook_id)
+            except KeyError:
+                raise OperatorError(f"unknown hook {hook_id}") from None
+        await self._act(actor, "reset_hook_circuit", hook_id, work)
 
     async def cleanup_orphans(self, actor: Actor) -> list[int]:
         """Delete the stored data of guilds the bot is no longer in."""
