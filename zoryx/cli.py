@@ -10,11 +10,18 @@ import typer
 
 from . import __version__
 
-app = typer.Typer(help="Zoryx: run and operate a Discord bot from the terminal.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Zoryx: run and operate a Discord bot from the terminal.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 
-DirOption = Annotated[Path, typer.Option("--dir", "-d", help="Bot directory (default: .)",
-                                         file_okay=False, resolve_path=True)]
+DirOption = Annotated[
+    Path,
+    typer.Option(
+        "--dir", "-d", help="Bot directory (default: .)", file_okay=False, resolve_path=True
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -25,8 +32,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_callback(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Zoryx command line."""
 
@@ -59,7 +70,7 @@ def tui(bot_dir: DirOption = Path(".")) -> None:
 
 @app.command()
 def init(target: Annotated[Path, typer.Argument(help="Directory to create")] = Path(".")) -> None:
-    """Create a bot directory (config.json, .env, data/, botlogs/, extensions/). Never overwrites."""
+    """Create a bot directory (config.json, .env, data, botlogs, extensions); never overwrites."""
     from .bootstrap import init_bot_dir
 
     report = init_bot_dir(target.resolve())
@@ -99,8 +110,17 @@ def sandbox(
     """Run the sandbox Discord standalone and print how to connect a bot to it."""
     from .sandbox.standalone import run_standalone
 
-    run_standalone(host=host, port=port, world=world, shards=shards, strict=strict,
-                   simulate=simulate, guilds=guilds, members=members, channels=channels)
+    run_standalone(
+        host=host,
+        port=port,
+        world=world,
+        shards=shards,
+        strict=strict,
+        simulate=simulate,
+        guilds=guilds,
+        members=members,
+        channels=channels,
+    )
 
 
 def main() -> None:

@@ -40,7 +40,9 @@ def run_checks(bot_dir: Path) -> list[Check]:
     else:
         try:
             config = load_config(bot_dir, create=False)
-            detail = "valid" + (f"; warnings: {'; '.join(config.warnings)}" if config.warnings else "")
+            detail = "valid" + (
+                f"; warnings: {'; '.join(config.warnings)}" if config.warnings else ""
+            )
             checks.append(Check("config.json", True, detail, warning=bool(config.warnings)))
         except ConfigError as exc:
             checks.append(Check("config.json", False, str(exc)))
@@ -48,8 +50,15 @@ def run_checks(bot_dir: Path) -> list[Check]:
     try:
         env = load_env(bot_dir)
         if env.sandbox:
-            checks.append(Check(".env", True, "no DISCORD_TOKEN: the bot will run on the sandbox "
-                                "Discord (set a token in .env to go live)", warning=True))
+            checks.append(
+                Check(
+                    ".env",
+                    True,
+                    "no DISCORD_TOKEN: the bot will run on the sandbox "
+                    "Discord (set a token in .env to go live)",
+                    warning=True,
+                )
+            )
         else:
             checks.append(Check(".env", True, "DISCORD_TOKEN is set"))
         if config is not None:
@@ -61,15 +70,26 @@ def run_checks(bot_dir: Path) -> list[Check]:
         checks.append(_writable("data directory", data_dir))
     checks.append(_writable("log directory", bot_dir / "botlogs"))
     ext = bot_dir / "extensions"
-    checks.append(Check("extensions", ext.is_dir(),
-                        f"{len(list(ext.glob('*.py')))} extension file(s)" if ext.is_dir()
-                        else f"{ext} is missing"))
-    checks.append(Check(
-        "intents", True,
-        "Zoryx requests the privileged Message Content and Server Members intents: enable "
-        "them in the Developer Portal (Bot → Privileged Gateway Intents)"
-        if env is not None and not env.sandbox else
-        "the sandbox grants every intent", warning=env is not None and not env.sandbox))
+    checks.append(
+        Check(
+            "extensions",
+            ext.is_dir(),
+            f"{len(list(ext.glob('*.py')))} extension file(s)"
+            if ext.is_dir()
+            else f"{ext} is missing",
+        )
+    )
+    checks.append(
+        Check(
+            "intents",
+            True,
+            "Zoryx requests the privileged Message Content and Server Members intents: enable "
+            "them in the Developer Portal (Bot → Privileged Gateway Intents)"
+            if env is not None and not env.sandbox
+            else "the sandbox grants every intent",
+            warning=env is not None and not env.sandbox,
+        )
+    )
     return checks
 
 

@@ -13,8 +13,15 @@ from typing import Any, Literal, Protocol
 
 CircuitState = Literal["closed", "open", "half-open"]
 HookCallback = Callable[..., Awaitable[Any]]
-BUILTIN_EVENTS = ("bot_ready", "guild_joined", "guild_left", "command_executed",
-                  "command_error", "extension_loaded", "extension_unloaded")
+BUILTIN_EVENTS = (
+    "bot_ready",
+    "guild_joined",
+    "guild_left",
+    "command_executed",
+    "command_error",
+    "extension_loaded",
+    "extension_unloaded",
+)
 
 
 @dataclass(frozen=True)

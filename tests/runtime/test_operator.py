@@ -58,7 +58,7 @@ async def test_file_actions_roles_and_audit(runtime: Runtime) -> None:
     assert (runtime.bot_dir / "extensions" / "renamed.py").exists()
     await api.delete_file(CONSOLE_OWNER, "extensions/renamed.py")
     assert not (runtime.bot_dir / "extensions" / "renamed.py").exists()
-    with pytest.raises(OperatorError, match="'..'"):
+    with pytest.raises(OperatorError, match=r"'\.\.'"):
         await api.write_file(CONSOLE_OWNER, "../escape.txt", "x")
     assert not (runtime.bot_dir.parent / "escape.txt").exists()
 

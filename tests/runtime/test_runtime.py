@@ -52,7 +52,7 @@ async def test_corrupt_config_stops_start_up_and_is_not_overwritten(bot_dir: Pat
 
 async def test_invalid_config_value_names_the_key(bot_dir: Path) -> None:
     (bot_dir / "config.json").write_text(json.dumps({"slash_limiter": {"safe_limit": "x"}}))
-    with pytest.raises(ConfigError, match="slash_limiter.safe_limit"):
+    with pytest.raises(ConfigError, match=r"slash_limiter\.safe_limit"):
         await Runtime(bot_dir, console_logging=False, environ={}).start()
 
 
