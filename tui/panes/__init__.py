@@ -5,7 +5,16 @@ from __future__ import annotations
 from .base import Pane
 
 PANE_MODULES: list[str] = [
-    # "overview",
+    "overview",
+    "commands",
+    "plugins",
+    "logs",
+    "system",
+    "hooks",
+    "files",
+    "guilds",
+    "shards",
+    "sandbox",
 ]
 
 

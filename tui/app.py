@@ -1,0 +1,435 @@
+"""``zoryx tui``: the keyboard-driven operator console, running the bot in its own loop.
+
+The app builds the same :class:`~zoryx.runtime.Runtime` as ``zoryx run --headless`` and
+starts it from a worker (``runtime.start()``, never ``bot.run()``). Until the bot is ready
+the body shows the start-up steps; then the registered panes (``tui/panes``) appear behind
+a one-line tab strip. Keys follow k9s/lazygit: numbers jump to panes, ``:`` opens the
+command line, ``/`` filters, ``?`` lists every key, ``esc`` goes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections import deque
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Footer, Input, TextArea
+
+from tui.panes import Pane, load_panes
+from tui.widgets import (
+    BotStatus,
+    CommandBar,
+    ConfirmScreen,
+    ConsoleCommands,
+    ConsoleLogHandler,
+    ConsoleProvider,
+    ErrorPanel,
+    HelpScreen,
+    LogBuffer,
+    LoopLagMonitor,
+    PaletteEntry,
+    PaneTabs,
+    ProcessSampler,
+    StartupView,
+    StatusLine,
+)
+from tui.widgets._process_guard import ProcessGuard, guarded_terminal_stream
+from tui.widgets._refresh import PaneRefresher
+from tui.widgets._session import Failure, RuntimeSession
+from zoryx.operator import CONSOLE_OWNER
+from zoryx.runtime import Runtime
+
+log = logging.getLogger("zoryx.console")
+
+__all__ = ["ZoryxConsole", "run_console"]
+
+
+class ZoryxConsole(App[int]):
+    """The operator console.
+
+    Args:
+        bot_dir: The bot directory (ignored when ``runtime`` is given).
+        runtime: A runtime to run (built or not, started or not); default: a new one,
+            which the console then owns and shuts down when it closes, however it closes.
+        environ: Environment for a new runtime (tests); default ``os.environ``.
+        sandbox_world: Sandbox world for a new runtime.
+        sandbox_options: Sandbox options for a new runtime (``{"deterministic": True}``).
+        frozen_clock: Render placeholders for volatile values (uptime, latency, CPU,
+            times…) so screenshots are reproducible.
+        handle_signals: Install SIGTERM/SIGHUP/SIGINT handlers on the loop.
+    """
+
+    CSS_PATH = "app.tcss"
+    AUTO_FOCUS = None
+    TITLE = "Zoryx console"
+    COMMANDS = App.COMMANDS | {ConsoleProvider}
+    # The navigation keys are priority bindings so that the key typed right after them
+    # already reaches the new focus (":" then "reload…" typed or pasted at once); while
+    # the operator types into a field or a dialog is open, check_action hands them back.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("colon", "command_line", "Cmd", key_display=":", priority=True),
+        Binding("slash", "filter", "Filter", key_display="/", priority=True),
+        Binding("question_mark", "help", "Help", key_display="?", priority=True),
+        Binding("escape", "back", "Back", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+c", "confirm_quit", "Quit", show=False, priority=True),
+        Binding("left_square_bracket", "step_pane(-1)", "Previous pane", show=False, priority=True),
+        Binding("right_square_bracket", "step_pane(1)", "Next pane", show=False, priority=True),
+        *(
+            Binding(str(n % 10), f"show_pane({n})", f"Pane {n}", show=False, priority=True)
+            for n in range(1, 11)
+        ),
+    ]
+    NAVIGATION = frozenset({"command_line", "filter", "help", "show_pane", "step_pane"})
+    NOTICES = 50
+
+    def __init__(
+        self,
+        bot_dir: Path | str = ".",
+        *,
+        runtime: Runtime | None = None,
+        environ: dict[str, str] | None = None,
+        sandbox_world: str = "demo",
+        sandbox_options: dict[str, Any] | None = None,
+        frozen_clock: bool = False,
+        handle_signals: bool = True,
+    ) -> None:
+        super().__init__()
+        self._owns_runtime = runtime is None
+        self.runtime: Runtime = runtime or Runtime(
+            Path(bot_dir),
+            console_logging=False,
+            sandbox_world=sandbox_world,
+            sandbox_options=sandbox_options,
+            environ=environ,
+        )
+        self.actor = CONSOLE_OWNER
+        self.frozen_clock = frozen_clock
+        self.log_buffer = LogBuffer(2000)
+        self.lag = LoopLagMonitor()
+        self.process = ProcessSampler()
+        self.notices: deque[tuple[SeverityLevel, str]] = deque(maxlen=self.NOTICES)
+        self.console_commands = ConsoleCommands(self)
+        self.ready_event = asyncio.Event()
+        self.shutdown_finished = asyncio.Event()
+        self.exit_code = 0
+        self._pane_classes: list[type[Pane]] = []
+        self._pane_filters: dict[str, str] = {}
+        self.refresher = PaneRefresher(self)
+        self.session = RuntimeSession(self.runtime, ConsoleLogHandler(self.log_buffer))
+        self.guild_events = self.session.guild_events
+        self._guard = ProcessGuard(self._stop_requested)
+        self._handle_signals = handle_signals
+        self._quitting = False
+
+    # -- layout --------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="status-line")
+        yield PaneTabs(id="pane-tabs")
+        with ContentSwitcher(id="body", initial="startup"):
+            yield StartupView(id="startup")
+        yield CommandBar(self.command_candidates, id="command-bar")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._guard.install(signals=self._handle_signals, watch_terminal=not self.is_headless)
+        self.lag.start()
+        self.set_interval(0.5, self._tick)
+        self.run_worker(self._boot(), name="boot", group="boot", exit_on_error=False)
+
+    async def on_unmount(self) -> None:
+        self.session.detach()
+        if self._owns_runtime:
+            try:
+                await asyncio.wait_for(self.runtime.shutdown("console closed"), 30)
+            except Exception:
+                log.exception("shutting the bot down failed")
+        await self.lag.stop()
+        self._guard.restore()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.NAVIGATION and (self._typing() or isinstance(self.screen, ModalScreen)):
+            return False
+        return True
+
+    def _typing(self) -> bool:
+        focused = self.focused
+        if isinstance(focused, Input):
+            return True
+        return isinstance(focused, TextArea) and not focused.read_only
+
+    def notify(self, message: str, *, severity: SeverityLevel = "information", **kw: Any) -> None:
+        self.notices.append((severity, message))
+        kw.setdefault("markup", False)  # messages carry user data ("[REDACTED]", "[key]"…)
+        super().notify(message, severity=severity, **kw)
+
+    # -- start-up and the bot's life -----------------------------------------------------
+    async def _boot(self) -> None:
+        self._set_status(BotStatus("starting"))
+        try:
+            await self.session.start(self.query_one(StartupView).step)
+        except Failure as failure:
+            if not self._quitting:
+                await self._fail(failure)
+            return
+        if self._quitting:
+            return
+        await self._show_workspace()
+        self.run_worker(self._watch_runtime(), name="watch", group="watch", exit_on_error=False)
+        self.ready_event.set()
+
+    async def _show_workspace(self) -> None:
+        self._pane_classes = [
+            cls for cls in load_panes() if not (cls.sandbox_only and self.runtime.sandbox is None)
+        ]
+        panes: list[Widget] = []
+        for cls in self._pane_classes:
+            pane = cls(id=cls.pane_id)
+            pane.display = False
+            panes.append(pane)
+        body = self.query_one("#body", ContentSwitcher)
+        await body.mount_all(panes)
+        self.query_one(PaneTabs).titles = tuple(cls.title for cls in self._pane_classes)
+        self._update_status()
+        if panes:
+            self.action_show_pane(1)
+
+    async def _watch_runtime(self) -> None:
+        failure = await self.session.watch()
+        if failure is not None and not self._quitting:
+            await self._fail(failure)
+
+    async def _fail(self, failure: Failure) -> None:
+        self.exit_code = failure.exit_code
+        body = self.query_one("#body", ContentSwitcher)
+        await body.query("#error-panel").remove()
+        panel = ErrorPanel(failure.title, failure.message, failure.details, id="error-panel")
+        panel.display = False
+        await body.mount(panel)
+        body.current = "error-panel"
+        state = "crashed" if "crash" in failure.title else "error"
+        self._set_status(BotStatus(state, detail=failure.title))
+        self.call_after_refresh(panel.focus)
+
+    # -- status line and refresh ---------------------------------------------------------
+    def _set_status(self, status: BotStatus) -> None:
+        self.query_one(StatusLine).status = status
+
+    def _update_status(self) -> None:
+        runtime, bot = self.runtime, self.runtime.bot
+        if runtime.ready is None or bot is None or self._quitting or bot.is_closed():
+            return
+        self._set_status(
+            BotStatus(
+                "ready",
+                user=str(bot.user),
+                sandbox=runtime.sandbox is not None,
+                guilds=len(bot.guilds),
+                shards=bot.shard_count or 1,
+            )
+        )
+
+    def _tick(self) -> None:
+        pane = self.current_pane()
+        if pane is not None:
+            self._update_status()
+            self.refresher.tick(pane)
+
+    def refresh_pane(self, pane: Pane) -> None:
+        """Refresh ``pane`` now (in a worker) unless a refresh of it is still running."""
+        self.refresher.refresh(pane)
+
+    # -- panes ---------------------------------------------------------------------------
+    def panes(self) -> list[Pane]:
+        return list(self.query_one("#body", ContentSwitcher).query_children(Pane))
+
+    def current_pane(self) -> Pane | None:
+        body = self.query_one("#body", ContentSwitcher)
+        for child in body.children:  # not visible_content: it raises while a child mounts
+            if child.id == body.current:
+                return child if isinstance(child, Pane) else None
+        return None
+
+    @property
+    def pane_ids(self) -> list[str]:
+        return [cls.pane_id for cls in self._pane_classes]
+
+    def action_show_pane(self, number: int) -> None:
+        panes = self.panes()
+        body = self.query_one("#body", ContentSwitcher)
+        if not 1 <= number <= len(panes) or body.current == "error-panel":
+            return
+        pane = panes[number - 1]
+        body.current = pane.id
+        self.query_one(PaneTabs).active = number - 1
+        self.sub_title = pane.title
+        focusable = [w for w in pane.query("*") if w.focusable and w.display]
+        if focusable:
+            focusable[0].focus()
+        self.refresh_pane(pane)
+
+    def action_step_pane(self, step: int) -> None:
+        panes, pane = self.panes(), self.current_pane()
+        if panes and pane is not None:
+            self.action_show_pane((panes.index(pane) + step) % len(panes) + 1)
+
+    def show_pane_by_ref(self, ref: str) -> bool:
+        """Show a pane by number, id or title prefix; False when none matches."""
+        panes = self.panes()
+        if ref.isdigit():
+            number = int(ref) or 10
+            if number <= len(panes):
+                self.action_show_pane(number)
+                return True
+            return False
+        for index, pane in enumerate(panes, 1):
+            if pane.pane_id == ref.lower() or pane.title.lower().startswith(ref.lower()):
+                self.action_show_pane(index)
+                return True
+        return False
+
+    # -- command line, filter, help, back ------------------------------------------------
+    def action_command_line(self, value: str = "") -> None:
+        self.query_one(CommandBar).open("command", value)
+
+    def action_filter(self) -> None:
+        pane = self.current_pane()
+        if pane is not None:
+            self.query_one(CommandBar).open("filter", self._pane_filters.get(pane.pane_id, ""))
+
+    def on_command_bar_command_entered(self, event: CommandBar.CommandEntered) -> None:
+        self._focus_pane()
+        self.run_command_line(event.text)
+
+    def run_command_line(self, line: str) -> None:
+        """Run a ``:`` command line in a worker (commands may ask for confirmation)."""
+        self.run_worker(self.console_commands.run(line), group="command", exit_on_error=False)
+
+    def on_command_bar_filter_changed(self, event: CommandBar.FilterChanged) -> None:
+        pane = self.current_pane()
+        if pane is not None:
+            self._pane_filters[pane.pane_id] = event.text
+            pane.apply_filter(event.text)
+        if event.final:
+            self._focus_pane()
+
+    def on_command_bar_dismissed(self, event: CommandBar.Dismissed) -> None:
+        if event.mode == "filter":
+            self._clear_filter()
+        self._focus_pane()
+
+    def _clear_filter(self) -> bool:
+        pane = self.current_pane()
+        if pane is None or not self._pane_filters.get(pane.pane_id):
+            return False
+        self._pane_filters[pane.pane_id] = ""
+        pane.apply_filter("")
+        return True
+
+    def _focus_pane(self) -> None:
+        pane = self.current_pane()
+        if pane is None:
+            return
+        focused = self.focused
+        if focused is not None and pane in focused.ancestors_with_self:
+            return
+        focusable = [w for w in pane.query("*") if w.focusable and w.display]
+        if focusable:
+            focusable[0].focus()
+
+    def action_back(self) -> None:  # type: ignore[override]  # sync on purpose: panes call it
+        """``esc``: close the command line, else clear the filter, else refocus the pane."""
+        bar = self.query_one(CommandBar)
+        if bar.display:
+            bar.dismiss()
+        elif not self._clear_filter():
+            self._focus_pane()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            pane = self.current_pane()
+            title = f"Keys — {pane.title}" if pane is not None else "Keys"
+            self.push_screen(HelpScreen(title, self.console_commands.help_sections(pane)))
+
+    def command_candidates(self) -> list[str]:
+        """Completions for the command line (see :meth:`ConsoleCommands.candidates`)."""
+        return self.console_commands.candidates()
+
+    def palette_entries(self) -> list[PaletteEntry]:
+        """What ctrl+p lists (see :meth:`ConsoleCommands.palette`)."""
+        return self.console_commands.palette()
+
+    # -- quitting ------------------------------------------------------------------------
+    def _booting(self) -> bool:
+        return any(w.group == "boot" and not w.is_finished for w in self.workers)
+
+    def action_confirm_quit(self) -> None:
+        if isinstance(self.screen, ConfirmScreen) or self._quitting:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._begin_quit("console quit")
+
+        self.push_screen(ConfirmScreen("Stop the bot and quit the console?", "Quit"), answered)
+
+    async def action_quit(self) -> None:
+        self._begin_quit("console quit")
+
+    def _stop_requested(self, reason: str, force: bool) -> None:
+        if not self.is_headless:
+            if force:
+                os._exit(1)
+            self._guard.arm_deadline()
+        self._begin_quit(reason)
+
+    def _begin_quit(self, reason: str) -> None:
+        if self._quitting:
+            return
+        self._quitting = True
+        self.session.stopping = True
+        self.refresher.stopped = True
+        self._set_status(BotStatus("stopping", detail="closing the bot, flushing the databases…"))
+        self.run_worker(self._shutdown_and_exit(reason), group="quit", exit_on_error=False)
+
+    async def _shutdown_and_exit(self, reason: str) -> None:
+        try:
+            # Quitting while the runtime is still being built: let the build finish (it is
+            # short) so that what it starts (the sandbox, the databases) is stopped too.
+            for _ in range(200):
+                if self.runtime.services is not None or not self._booting():
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.wait_for(self.runtime.shutdown(reason), 30)
+        except Exception:
+            log.exception("graceful shutdown failed")
+        finally:
+            self.shutdown_finished.set()
+            self.exit(self.exit_code, return_code=self.exit_code)
+
+
+def run_console(bot_dir: Path, **options: Any) -> int:
+    """Run the console until the operator quits; returns the process exit code."""
+    return asyncio.run(_run_console(Path(bot_dir), options))
+
+
+async def _run_console(bot_dir: Path, options: dict[str, Any]) -> int:
+    with guarded_terminal_stream():
+        app = ZoryxConsole(bot_dir, **options)
+        try:
+            await app.run_async()
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(app.runtime.shutdown("console closed"), 30)
+    if app.return_code:
+        return app.return_code
+    return app.exit_code

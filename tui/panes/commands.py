@@ -1,0 +1,285 @@
+"""Commands: every prefix, hybrid, converted and slash command, with usage, and a way to run one.
+
+Usage counts come from ``services.db.command_usage`` (persisted plus pending counts),
+loaded in a worker every few seconds rather than on every refresh. On the sandbox, ``enter``
+runs the selected command as the sandbox user ``owner`` and shows the bot's answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Static
+
+from tui.widgets import FROZEN, PromptScreen, TracebackView, ago, matches, plain
+
+from .base import Pane
+
+KINDS = {
+    "hybrid": "⚡ hybrid",
+    "prefix": "🔸 prefix",
+    "converted": "🔹 conv.",
+    "slash": "/  slash",
+}
+USAGE_EVERY = 5.0
+REPLY_TIMEOUT = 8.0
+RUN_AS = "owner"
+
+
+@dataclass(frozen=True)
+class CommandRow:
+    name: str
+    kind: str
+    cog: str
+    description: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+def collect_commands(bot: Any) -> list[CommandRow]:
+    """Every invokable command of the bot (groups themselves are skipped if not invokable)."""
+    from discord import app_commands
+    from discord.ext import commands
+
+    rows: dict[str, CommandRow] = {}
+    for command in bot.walk_commands():
+        if command.extras.get("zoryx_converted"):
+            kind = "converted"
+        elif isinstance(command, commands.HybridCommand | commands.HybridGroup):
+            kind = "hybrid"
+        else:
+            kind = "prefix"
+        text = command.short_doc or command.description or ""
+        row = CommandRow(command.qualified_name, kind, command.cog_name or "—", text)
+        rows[row.key] = row
+    prefix_names = {row.name for row in rows.values()}
+    for command in bot.tree.walk_commands():
+        if isinstance(command, app_commands.Group) or command.qualified_name in prefix_names:
+            continue
+        if type(command).__name__.startswith("HybridAppCommand"):
+            continue
+        binding = getattr(command, "binding", None)
+        cog = getattr(binding, "qualified_name", None) or "—"
+        row = CommandRow(command.qualified_name, "slash", cog, command.description or "")
+        rows[row.key] = row
+    return sorted(rows.values(), key=lambda r: (r.name, r.kind))
+
+
+class CommandsPane(Pane):
+    """All commands; ``enter`` runs the selected one in the sandbox."""
+
+    pane_id = "commands"
+    title = "Commands"
+    refresh_seconds = 2.0
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "run_selected", "Run", show=True),
+    ]
+    extra_help = [
+        ("enter", "run the command in the sandbox as 'owner' (asks for arguments)"),
+        ("/", "filter by name, type, cog or description"),
+        ("types", "⚡ hybrid · 🔸 prefix · 🔹 converted to slash · / slash only"),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rows: list[CommandRow] = []
+        self.usage: dict[str, Any] = {}
+        self._filter = ""
+        self._shown_key: tuple[Any, ...] = ()
+        self._usage_at = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="cmd-status", classes="pane-hint")
+        table: DataTable[Any] = DataTable(id="cmd-table", cursor_type="row", zebra_stripes=True)
+        # Cells updated in place get fixed widths (a DataTable may keep painting a row at
+        # a column's old width after the content grew).
+        for label, key, width in (
+            ("Type", "type", 9),
+            ("Command", "name", None),
+            ("Cog", "cog", None),
+            ("Uses", "uses", 5),
+            ("Last used", "last", 9),
+            ("Err", "errors", 3),
+            ("Description", "description", None),
+        ):
+            table.add_column(label, key=key, width=width)
+        yield table
+        reply = TracebackView(id="cmd-reply", classes="result")
+        reply.border_title = "Run"
+        yield reply
+
+    @property
+    def frozen(self) -> bool:
+        return bool(getattr(self.app, "frozen_clock", False))
+
+    @property
+    def table(self) -> DataTable[Any]:
+        return self.query_one("#cmd-table", DataTable)
+
+    # -- data ------------------------------------------------------------------------------
+    async def refresh_data(self) -> None:
+        bot = self.runtime.bot
+        if bot is None:
+            return
+        self.rows = collect_commands(bot)
+        self._render_rows()
+        if time.monotonic() - self._usage_at >= USAGE_EVERY:
+            self._usage_at = time.monotonic()
+            self.run_worker(self._load_usage(), group="cmd-usage", exclusive=True)
+
+    async def _load_usage(self) -> None:
+        db = self.runtime.services.db
+        names = sorted({row.name for row in self.rows})
+        results = await asyncio.gather(
+            *(db.command_usage(name) for name in names), return_exceptions=True
+        )
+        for name, result in zip(names, results, strict=True):
+            if not isinstance(result, BaseException):
+                self.usage[name] = result
+        self._shown_key = ()
+        self._render_rows()
+
+    def _visible(self) -> list[CommandRow]:
+        return [
+            row
+            for row in self.rows
+            if matches(f"{row.name} {KINDS[row.kind]} {row.cog} {row.description}", self._filter)
+        ]
+
+    def _render_rows(self) -> None:
+        visible = self._visible()
+        key = (tuple(row.key for row in visible), self._filter, len(self.usage))
+        if key == self._shown_key:
+            self._update_usage_cells(visible)
+            return
+        self._shown_key = key
+        table = self.table
+        selected = self._selected()
+        table.clear()
+        for row in visible:
+            uses, last, errors = self._usage_cells(row)
+            cells = plain(KINDS[row.kind], row.name, row.cog, uses, last, errors, row.description)
+            table.add_row(*cells, key=row.key)
+        if selected is not None and selected.key in {r.key for r in visible}:
+            table.move_cursor(row=table.get_row_index(selected.key), animate=False)
+        self._update_status(len(visible))
+
+    def _usage_cells(self, row: CommandRow) -> tuple[str, str, Text]:
+        usage = self.usage.get(row.name)
+        if usage is None:
+            return "…", "…", Text("…")
+        last = FROZEN if self.frozen and usage.last_used else ago(usage.last_used)
+        errors = Text(str(usage.errors), style="bold red" if usage.errors else "")
+        return str(usage.count), last, errors
+
+    def _update_usage_cells(self, visible: list[CommandRow]) -> None:
+        table = self.table
+        for row in visible:
+            uses, last, errors = self._usage_cells(row)
+            table.update_cell(row.key, "uses", Text(uses))
+            table.update_cell(row.key, "last", Text(last))
+            table.update_cell(row.key, "errors", errors)
+
+    def _update_status(self, shown: int) -> None:
+        counts = {kind: sum(1 for r in self.rows if r.kind == kind) for kind in KINDS}
+        parts = [f"{shown}/{len(self.rows)} commands"]
+        parts += [f"{KINDS[k].split()[0]} {n}" for k, n in counts.items() if n]
+        if self._filter:
+            parts.append(f"filter: {self._filter!r}")
+        parts.append("enter: run" if self.runtime.sandbox is not None else "live: read-only")
+        self.query_one("#cmd-status", Static).update(Text(" · ".join(parts)))
+
+    def _selected(self) -> CommandRow | None:
+        table = self.table
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((row for row in self.rows if row.key == key), None)
+
+    # -- contract --------------------------------------------------------------------------
+    def apply_filter(self, text: str) -> None:
+        self._filter = text.strip()
+        self._render_rows()
+
+    # -- running a command -----------------------------------------------------------------
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_run_selected()
+
+    def action_run_selected(self) -> None:
+        row = self._selected()
+        if row is None:
+            return
+        if self.runtime.sandbox is None:
+            self.app.notify(
+                "Running commands from the console needs the sandbox Discord (start without "
+                "DISCORD_TOKEN). On live Discord, run them from Discord itself.",
+                severity="warning",
+            )
+            return
+        self.run_worker(self._run(row), group="cmd-run", exclusive=True)
+
+    async def _run(self, row: CommandRow) -> None:
+        bot = self.runtime.bot
+        guild = bot.guilds[0]
+        channel = _pick_channel(guild)
+        prefix, _ = await bot.prefixes.for_guild(guild.id)
+        if row.kind == "slash":
+            question = f"Options for /{row.name} as name=value pairs (empty for none):"
+            shown = f"/{row.name}"
+        else:
+            question = f"Arguments for {prefix}{row.name} (empty for none):"
+            shown = f"{prefix}{row.name}"
+        where = f"{guild.name} #{channel.name} as {RUN_AS}"
+        args = await self.app.push_screen_wait(PromptScreen(f"Run {shown}", f"{question}\n{where}"))
+        if args is None:
+            return
+        self._show_reply(f"› {shown} {args}".rstrip() + "\n  waiting for the bot…", error=False)
+        try:
+            reply = await self._invoke(row, prefix, channel.id, args.strip())
+        except TimeoutError:
+            self._show_reply(f"› {shown} {args}\n‹ no answer within {REPLY_TIMEOUT:.0f} s", True)
+            return
+        except Exception as exc:
+            self._show_reply(f"› {shown} {args}\n‹ could not run it: {exc}", error=True)
+            return
+        self._show_reply(f"› {shown} {args}".rstrip() + f"\n‹ {reply}", error=False)
+        self._usage_at = 0.0
+
+    async def _invoke(self, row: CommandRow, prefix: str, channel_id: int, args: str) -> str:
+        sandbox = self.runtime.sandbox
+        user = sandbox.user(RUN_AS)
+        if row.kind == "slash":
+            options = dict(part.split("=", 1) for part in args.split() if "=" in part)
+            handle = await user.slash(row.name, channel_id, **options)
+            result = await handle.response(timeout=REPLY_TIMEOUT)
+            return result.text() or "(empty answer)"
+        sandbox.skip_existing(channel_id)
+        await user.say(channel_id, f"{prefix}{row.name} {args}".rstrip())
+        message = await sandbox.expect_message(channel_id, timeout=REPLY_TIMEOUT)
+        return message.text() or "(empty message)"
+
+    def _show_reply(self, text: str, error: bool) -> None:
+        view = self.query_one("#cmd-reply", TracebackView)
+        view.load_text(text)
+        view.set_class(True, "-shown")
+        view.set_class(error, "-error")
+
+
+def _pick_channel(guild: Any) -> Any:
+    for name in ("bot-commands", "general"):
+        for channel in guild.text_channels:
+            if channel.name == name:
+                return channel
+    return guild.text_channels[0]
+
+
+PANE = CommandsPane

@@ -1,0 +1,364 @@
+"""Files: browse the bot directory and edit its files, then reload what you changed.
+
+Every read, write, create, rename and delete goes through the operator API as the
+console's actor, so the path rules (confined to the bot directory, secrets such as
+``.env`` never listed nor opened) live in one function and each change is audited. A
+refused path is answered inline with the API's own message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Static, TextArea, Tree
+
+from tui.widgets import CommandError, PromptScreen, TracebackView
+from zoryx.extensions import ExtensionManager
+from zoryx.operator import FileEntry, OperatorError
+
+from ._console import confirm, go_back
+from ._editor import FileEditor
+from ._file_tree import FileTree, parent_of
+from .base import Pane
+
+
+class PathPrompt(PromptScreen):
+    """The shared one-line prompt, pre-filled with a path (cursor at its end)."""
+
+    def __init__(self, title: str, question: str, value: str = "") -> None:
+        super().__init__(title, question, placeholder="folder/name.ext")
+        self.initial = value
+
+    def on_mount(self) -> None:
+        field = self.query_one(Input)
+        field.select_on_focus = False
+        field.value = self.initial
+        field.cursor_position = len(self.initial)
+
+
+def extension_of(manager: ExtensionManager, root: Path, path: str) -> str | None:
+    """The extension a file of the bot directory belongs to (``extensions/<name>[.py]/…``)."""
+    return manager.owner_of(root / path)
+
+
+class FilesPane(Pane):
+    """A lazily listed tree of the bot directory beside a syntax-highlighting editor."""
+
+    pane_id = "files"
+    title = "Files"
+    refresh_seconds = 0.0
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save"),
+        Binding("n", "create", "New"),
+        Binding("m", "rename", "Rename"),
+        Binding("d", "delete", "Delete"),
+        Binding("r", "sync", "Refresh"),
+        Binding("escape", "back", "Back", show=False),
+    ]
+    extra_help = [
+        ("enter", "open the file under the cursor (or open/close a folder)"),
+        ("tab / esc", "from the tree to the editor / from the editor back"),
+        ("ctrl+s", "save; after saving an extension, offers to reload it"),
+        ("n / m / d", "new file, rename, delete (asks first) — in the tree"),
+    ]
+
+    DEFAULT_CSS = """
+    FilesPane #files-main { height: 1fr; }
+    FilesPane #files-tree { width: 30%; min-width: 22; max-width: 40; height: 1fr;
+        border-right: vkey $primary 40%; }
+    FilesPane #files-side { width: 1fr; height: 1fr; }
+    FilesPane #files-editor { height: 1fr; border: none; padding: 0; }
+    FilesPane #files-traceback { height: auto; max-height: 10; border: none; padding: 0; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="files-main"):
+            yield FileTree(self._list, id="files-tree")
+            with Vertical(id="files-side"):
+                yield Static(id="files-header", classes="pane-hint")
+                yield FileEditor(id="files-editor")
+                with Vertical(id="files-result", classes="result") as box:
+                    box.border_title = "Result"
+                    yield Static(id="files-result-text")
+                    yield TracebackView(id="files-traceback")
+
+    def on_mount(self) -> None:
+        self._update_header()
+
+    @property
+    def file_tree(self) -> FileTree:
+        return self.query_one(FileTree)
+
+    @property
+    def editor(self) -> FileEditor:
+        return self.query_one(FileEditor)
+
+    async def _list(self, folder: str) -> list[FileEntry]:
+        return await self.operator.list_files(self.actor, folder)
+
+    async def refresh_data(self) -> None:
+        await self.file_tree.sync()
+
+    # -- showing -------------------------------------------------------------------------
+    def _update_header(self) -> None:
+        editor = self.editor
+        line = Text()
+        if editor.path is None:
+            line.append("No file open — pick one in the tree and press enter")
+        else:
+            language = editor.language or "plain text"
+            line.append(editor.path, style="bold")
+            line.append(f" · {language} · {editor.document.line_count} lines · ")
+            if editor.modified:
+                line.append("● modified (ctrl+s saves)", style="bold yellow")
+            else:
+                line.append("saved", style="green")
+        self.query_one("#files-header", Static).update(line)
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._update_header()
+
+    def show_result(self, text: str, details: str = "", *, error: bool = False) -> None:
+        box = self.query_one("#files-result", Vertical)
+        box.set_class(True, "-shown")
+        box.set_class(error, "-error")
+        self.query_one("#files-result-text", Static).update(Text(text))
+        trace = self.query_one("#files-traceback", TracebackView)
+        trace.load_text(details)
+        trace.display = bool(details)
+
+    def hide_result(self) -> bool:
+        box = self.query_one("#files-result", Vertical)
+        shown = box.has_class("-shown")
+        box.set_class(False, "-shown")
+        return shown
+
+    def on_file_tree_list_failed(self, event: FileTree.ListFailed) -> None:
+        self.show_result(
+            f"✗ cannot list {event.path or 'the bot directory'}: {event.reason}", error=True
+        )
+
+    # -- opening ---------------------------------------------------------------------------
+    def on_tree_node_selected(self, event: Tree.NodeSelected[FileEntry]) -> None:
+        entry = event.node.data
+        if entry is not None and not entry.is_dir:
+            self.run_worker(self.open_file(entry.path), group="files-action")
+
+    async def open_file(self, path: str) -> bool:
+        """Open ``path`` in the editor (asks first when the open file has unsaved changes).
+
+        Returns whether it was opened; a refusal is shown inline.
+        """
+        try:
+            return await self._open(path)
+        except OperatorError as exc:
+            self.show_result(f"✗ cannot open {path}: {exc}", error=True)
+            return False
+
+    async def _open(self, path: str) -> bool:
+        editor = self.editor
+        if editor.path == path:
+            editor.focus()
+            return True
+        if not await self._may_leave(f"open {path}"):
+            return False
+        text = await self.operator.read_file(self.actor, path)
+        editor.open_file(path, text)
+        self.hide_result()
+        self._update_header()
+        editor.focus()
+        return True
+
+    async def _may_leave(self, doing: str) -> bool:
+        editor = self.editor
+        if not editor.modified:
+            return True
+        question = f"{editor.path} has unsaved changes. Discard them and {doing}?"
+        if await confirm(self.app, question, "Discard"):
+            return True
+        self.show_result(f"Kept your changes to {editor.path} (ctrl+s saves them).")
+        return False
+
+    # -- saving ----------------------------------------------------------------------------
+    def action_save(self) -> None:
+        self.run_worker(self.save(), group="files-action")
+
+    async def save(self) -> None:
+        editor = self.editor
+        path = editor.path
+        if path is None:
+            self.show_result("Nothing to save: no file is open.")
+            return
+        text = editor.text
+        if not await self._may_overwrite(path, editor.saved_text, text):
+            self.show_result(f"Not saved: {path} keeps the version on disk; your edits stay here.")
+            return
+        try:
+            await self.operator.write_file(self.actor, path, text)
+        except OperatorError as exc:
+            self.show_result(f"✗ could not save {path}: {exc}", error=True)
+            return
+        editor.mark_saved(text)
+        self._update_header()
+        name = extension_of(self.runtime.bot.extension_manager, self.runtime.bot_dir, path)
+        info = None if name is None else self.runtime.bot.extension_manager.get(name)
+        if info is None or info.state == "blacklisted":
+            self.show_result(f"✓ saved {path}")
+        elif self.runtime.services.config.auto_reload:
+            self.show_result(f"✓ saved {path} — hot reload is on: the bot reloads {name} itself")
+        else:
+            await self._offer_reload(path, info.name, info.state == "loaded")
+
+    async def _may_overwrite(self, path: str, opened: str, text: str) -> bool:
+        """Ask before saving over a file that changed on disk since it was opened."""
+        try:
+            on_disk = await self.operator.read_file(self.actor, path)
+        except OperatorError:
+            return True  # gone or unreadable now: writing it again is what the operator wants
+        if on_disk in (opened, text):
+            return True
+        question = f"{path} changed on disk since you opened it. Overwrite it with your version?"
+        return await confirm(self.app, question, "Overwrite")
+
+    async def _offer_reload(self, path: str, name: str, loaded: bool) -> None:
+        verb = "reload" if loaded else "load"
+        question = f"Saved {path}. {verb.capitalize()} the extension {name} now?"
+        if not await confirm(self.app, question, verb.capitalize()):
+            self.show_result(
+                f"✓ saved {path} — {name} not {verb}ed (the running code is unchanged)"
+            )
+            return
+        try:
+            info = await getattr(self.operator, f"{verb}_extension")(self.actor, name)
+        except OperatorError as exc:
+            current = self.runtime.bot.extension_manager.get(name)
+            summary = f"✓ saved {path} · ✗ {verb} of {name} failed: {exc}"
+            if loaded and current is not None and current.state == "loaded":
+                summary += " — the previous version keeps running"
+            self.show_result(summary, getattr(current, "traceback", None) or "", error=True)
+            return
+        done = f"reloaded {name} (reload #{info.reloads})" if loaded else f"loaded {name}"
+        self.show_result(f"✓ saved {path} · ✓ {done}")
+
+    # -- create, rename, delete ----------------------------------------------------------
+    def _target(self) -> FileEntry | None:
+        return self.file_tree.current
+
+    def action_create(self) -> None:
+        self.run_worker(self.create(), group="files-action")
+
+    async def create(self) -> bool:
+        entry = self._target()
+        folder = "" if entry is None else entry.path if entry.is_dir else parent_of(entry.path)
+        prompt = PathPrompt(
+            "New file",
+            "Path of the new file, relative to the bot directory:",
+            f"{folder}/" if folder else "",
+        )
+        path = ((await self.app.push_screen_wait(prompt)) or "").strip()
+        if not path:
+            return False
+        try:
+            await self.operator.create_file(self.actor, path, "")
+        except OperatorError as exc:
+            self.show_result(f"✗ {exc}", error=True)
+            return False
+        self.show_result(f"✓ created {path}")
+        await self.file_tree.sync()
+        await self.file_tree.reveal(path)
+        await self.open_file(path)
+        return True
+
+    def action_rename(self) -> None:
+        self.run_worker(self.rename(), group="files-action")
+
+    async def rename(self) -> bool:
+        entry = self._target()
+        if entry is None:
+            return False
+        prompt = PathPrompt("Rename", f"New path for {entry.path}:", entry.path)
+        new = ((await self.app.push_screen_wait(prompt)) or "").strip().rstrip("/")
+        if not new or new == entry.path:
+            return False
+        try:
+            await self.operator.rename_file(self.actor, entry.path, new)
+        except OperatorError as exc:
+            self.show_result(f"✗ {exc}", error=True)
+            return False
+        editor = self.editor
+        if editor.path is not None and _inside(editor.path, entry.path):
+            editor.renamed(new + editor.path[len(entry.path) :])
+            self._update_header()
+        self.show_result(f"✓ renamed {entry.path} → {new}")
+        await self.file_tree.sync()
+        await self.file_tree.reveal(new)
+        return True
+
+    def action_delete(self) -> None:
+        self.run_worker(self.delete(), group="files-action")
+
+    async def delete(self) -> bool:
+        entry = self._target()
+        if entry is None:
+            return False
+        what = f"the folder {entry.path} and everything in it" if entry.is_dir else entry.path
+        question = f"Delete {what}? This cannot be undone."
+        if not await confirm(self.app, question, "Delete"):
+            self.show_result(f"Kept {entry.path}.")
+            return False
+        try:
+            await self.operator.delete_file(self.actor, entry.path)
+        except OperatorError as exc:
+            self.show_result(f"✗ {exc}", error=True)
+            return False
+        editor = self.editor
+        if editor.path is not None and _inside(editor.path, entry.path):
+            editor.close_file()
+            self._update_header()
+        self.show_result(f"✓ deleted {entry.path}")
+        await self.file_tree.sync()
+        return True
+
+    def action_sync(self) -> None:
+        self.run_worker(self.file_tree.sync(), group="files-action")
+
+    def action_back(self) -> None:
+        if not self.hide_result():
+            go_back(self.app)
+
+    def unsaved_changes(self) -> list[str]:
+        """Open files with unsaved changes (for a quit confirmation)."""
+        editor = self.editor
+        return [editor.path] if editor.path is not None and editor.modified else []
+
+    def command_help(self) -> list[tuple[str, str]]:
+        return [("edit <path>", "open a file of the bot directory in the Files pane")]
+
+    async def run_command(self, name: str, args: list[str]) -> Any:
+        if name != "edit":
+            return None
+        if not args:
+            raise CommandError("usage: :edit <path>")
+        path = " ".join(args)
+        self.app.show_pane_by_ref(self.pane_id)  # type: ignore[attr-defined]
+        try:
+            if not await self._open(path):
+                return f"kept {self.editor.path} open"
+        except OperatorError as exc:
+            self.show_result(f"✗ cannot open {path}: {exc}", error=True)
+            raise CommandError(f"cannot open {path}: {exc}") from None
+        await self.file_tree.reveal(path)
+        self.editor.focus()
+        return f"opened {path}"
+
+
+def _inside(path: str, ancestor: str) -> bool:
+    return path == ancestor or path.startswith(ancestor + "/")
+
+
+PANE = FilesPane

@@ -1,0 +1,285 @@
+"""Hooks: the event hooks extensions registered, how they perform, and their breakers.
+
+Reads the hook service (``services.extra["hooks"]``, see :mod:`zoryx.hooks`) and nothing
+else. When the feature is off the pane says why and how to turn it on, instead of showing
+an empty table.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Static
+
+from tui.widgets import FROZEN, clock, matches
+from zoryx.operator import OperatorError
+
+from ._console import confirm, go_back
+from .base import Pane
+
+if TYPE_CHECKING:
+    from zoryx.hooks import HookExecution, HookInfo, HookService
+
+SERVICE_KEY = "hooks"
+HISTORY_ROWS = 20
+COLUMNS: tuple[tuple[str, int | None], ...] = (
+    ("Hook", None),
+    ("Event", None),
+    ("Prio", 4),
+    ("On", 5),
+    ("Calls", 6),
+    ("Fail", 4),
+    ("Mean", 8),
+    ("Circuit", 9),
+)
+CIRCUIT_STYLE = {"closed": "green", "half-open": "bold yellow", "open": "bold red"}
+
+
+class HooksPane(Pane):
+    """Registered hooks with their metrics; ``e``/``x`` enable/disable, ``c`` resets."""
+
+    pane_id = "hooks"
+    title = "Hooks"
+    refresh_seconds = 2.0
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("e", "enable", "Enable"),
+        Binding("x", "disable", "Disable"),
+        Binding("c", "reset", "Reset circuit"),
+        Binding("escape", "hide_result", "Close result", show=False),
+    ]
+    extra_help = [
+        ("x", "disable the selected hook (asks first)"),
+        ("c", "close the hook's circuit breaker and forget its recent failures"),
+        ("/", "filter hooks by id or event"),
+    ]
+
+    DEFAULT_CSS = """
+    HooksPane #hk-table { height: 1fr; min-height: 4; }
+    HooksPane #hk-history { height: 40%; min-height: 4; border-top: solid $primary 40%;
+        border-title-align: left; }
+    HooksPane #hk-off { height: auto; padding: 1 2; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.hooks: list[HookInfo] = []
+        self._filter = ""
+        self._shown: tuple[Any, ...] | None = None
+        self._history_key: tuple[Any, ...] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="hk-status", classes="pane-hint")
+        off = Static(id="hk-off", classes="card")
+        off.border_title = "Event hooks are off"
+        off.display = False
+        yield off
+        table: DataTable[Any] = DataTable(id="hk-table", cursor_type="row", zebra_stripes=True)
+        # Fixed widths for cells whose text changes, so a refresh never clips them.
+        for label, width in COLUMNS:
+            table.add_column(label, width=width)
+        yield table
+        history: DataTable[Any] = DataTable(id="hk-history", cursor_type="none")
+        history.border_title = "Recent executions"
+        history.add_columns("Time", "Hook", "Result", "Took")
+        yield history
+        result = Static(id="hk-result", classes="result")
+        result.border_title = "Result"
+        yield result
+
+    @property
+    def frozen(self) -> bool:
+        return bool(getattr(self.app, "frozen_clock", False))
+
+    @property
+    def table(self) -> DataTable[Any]:
+        return self.query_one("#hk-table", DataTable)
+
+    def service(self) -> HookService | None:
+        services = self.runtime.services
+        return None if services is None else services.extra.get(SERVICE_KEY)
+
+    # -- data ------------------------------------------------------------------------------
+    async def refresh_data(self) -> None:
+        service = self.service()
+        self._show_off(service is None)
+        if service is None:
+            self.hooks = []
+            return
+        self.hooks = service.hooks()
+        stats = service.stats()
+        self._render_hooks()
+        self._render_history(service.history(HISTORY_ROWS))
+        self.query_one("#hk-status", Static).update(
+            f"{stats['hooks']} hooks on {stats['events']} events · {stats['disabled']} off · "
+            f"{stats['open_circuits']} open circuits · queue {stats['queue']}/"
+            f"{stats['queue_size']} · worker {stats['worker']} · dropped {stats['dropped']}"
+            + (f" · filter: {self._filter!r}" if self._filter else "")
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """No enable/disable/reset keys (nor their footer entries) while the feature is off."""
+        if action in ("enable", "disable", "reset"):
+            return self.service() is not None
+        return True
+
+    def _show_off(self, off: bool) -> None:
+        if off == self.query_one("#hk-off").display:
+            return
+        self.refresh_bindings()
+        for selector in ("#hk-table", "#hk-history"):
+            self.query_one(selector).display = not off
+        card = self.query_one("#hk-off", Static)
+        card.display = off
+        if off:
+            card.update(self._why_off())
+            self.query_one("#hk-status", Static).update("event hooks: off")
+
+    def _why_off(self) -> Text:
+        toggles = self.runtime.services.toggles
+        failures = getattr(self.runtime.bot, "framework_failures", {})
+        if "cogs.event_hooks" in failures:
+            reason = f"The event_hooks framework cog failed to load: {failures['cogs.event_hooks']}"
+        elif not toggles.get("load_cogs", True):
+            reason = 'Framework cogs are switched off ("framework": {"load_cogs": false}).'
+        elif not toggles.get("enable_event_hooks", True):
+            reason = (
+                'The hook system is switched off ("framework": {"enable_event_hooks": false} '
+                "in config.json, or ENABLE_EVENT_HOOKS=false)."
+            )
+        else:
+            reason = "The event_hooks framework cog is not loaded."
+        text = Text(reason + "\n\n")
+        text.append("To use hooks: ", style="bold")
+        text.append(
+            'set "load_cogs" and "enable_event_hooks" to true in the "framework" section of '
+            "config.json and restart the bot. Extensions then register hooks with "
+            "bot.register_hook(event, callback, priority), and they appear here with their "
+            "calls, failures, timings and circuit breakers."
+        )
+        return text
+
+    def _render_hooks(self) -> None:
+        visible = [h for h in self.hooks if matches(f"{h.hook_id} {h.event}", self._filter)]
+        rows = tuple(self._cells(h) for h in visible)
+        if rows == self._shown:
+            return
+        self._shown = rows
+        table = self.table
+        selected = self.selected()
+        table.clear()
+        for hook, cells in zip(visible, rows, strict=True):
+            table.add_row(*cells, key=hook.hook_id)
+        if selected is not None and selected.hook_id in {h.hook_id for h in visible}:
+            table.move_cursor(row=table.get_row_index(selected.hook_id), animate=False)
+
+    def _cells(self, hook: HookInfo) -> tuple[Any, ...]:
+        name = hook.hook_id.split(":", 1)[-1]
+        enabled = Text("✓ on", style="green") if hook.enabled else Text("✗ off", style="bold red")
+        failures = Text(str(hook.failures), style="bold red" if hook.failures else "")
+        if not hook.calls:
+            mean = "—"
+        else:
+            mean = FROZEN if self.frozen else f"{hook.mean_ms:.1f} ms"
+        circuit = Text(hook.circuit, style=CIRCUIT_STYLE.get(hook.circuit, ""))
+        return (
+            name,
+            hook.event,
+            str(hook.priority),
+            enabled,
+            str(hook.calls),
+            failures,
+            mean,
+            circuit,
+        )
+
+    def _render_history(self, entries: list[HookExecution]) -> None:
+        key = (len(entries), entries[0].at if entries else 0.0, self.frozen)
+        if key == self._history_key:
+            return
+        self._history_key = key
+        history = self.query_one("#hk-history", DataTable)
+        history.clear()
+        for entry in entries:
+            result = (
+                Text("✓ ok", style="green")
+                if entry.ok
+                else Text(f"✗ {entry.error or 'failed'}", style="red")
+            )
+            took = FROZEN if self.frozen else f"{entry.duration_ms:.1f} ms"
+            history.add_row(clock(entry.at, self.frozen), entry.hook_id, result, took)
+
+    def selected(self) -> HookInfo | None:
+        table = self.table
+        if table.row_count == 0 or not table.display:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((h for h in self.hooks if h.hook_id == key), None)
+
+    def apply_filter(self, text: str) -> None:
+        self._filter = text.strip()
+        self._render_hooks()
+
+    # -- actions ---------------------------------------------------------------------------
+    def action_enable(self) -> None:
+        self.run_worker(self.set_enabled(True), group="hk-action")
+
+    def action_disable(self) -> None:
+        self.run_worker(self.set_enabled(False), group="hk-action")
+
+    async def set_enabled(self, enabled: bool) -> None:
+        service, hook = self.service(), self.selected()
+        if service is None or hook is None:
+            return
+        if hook.enabled == enabled:
+            self.show_result(f"{hook.hook_id} is already {'enabled' if enabled else 'disabled'}.")
+            return
+        if not enabled:
+            question = (
+                f"Disable the hook {hook.hook_id}? It stops running until you enable it again "
+                "(e) or the bot restarts."
+            )
+            if not await confirm(self.app, question, "Disable"):
+                self.show_result(f"{hook.hook_id} stays enabled.")
+                return
+        try:
+            await self.operator.set_hook_enabled(self.actor, hook.hook_id, enabled)
+        except OperatorError as exc:
+            self.show_result(f"✗ {exc}", error=True)
+            return
+        self.show_result(f"✓ {'enabled' if enabled else 'disabled'} {hook.hook_id}")
+        await self.refresh_data()
+
+    def action_reset(self) -> None:
+        self.run_worker(self.reset(), group="hk-action")
+
+    async def reset(self) -> None:
+        service, hook = self.service(), self.selected()
+        if service is None or hook is None:
+            return
+        try:
+            await self.operator.reset_hook_circuit(self.actor, hook.hook_id)
+        except OperatorError as exc:
+            self.show_result(f"✗ {exc}", error=True)
+            return
+        was = "" if hook.circuit == "closed" else f" (was {hook.circuit})"
+        self.show_result(f"✓ circuit of {hook.hook_id} reset: closed{was}")
+        await self.refresh_data()
+
+    def show_result(self, text: str, *, error: bool = False) -> None:
+        result = self.query_one("#hk-result", Static)
+        result.update(Text(text))
+        result.set_class(True, "-shown")
+        result.set_class(error, "-error")
+
+    def action_hide_result(self) -> None:
+        result = self.query_one("#hk-result", Static)
+        if result.has_class("-shown"):
+            result.set_class(False, "-shown")
+        else:
+            go_back(self.app)
+
+
+PANE = HooksPane

@@ -1,0 +1,179 @@
+"""Logs/Events: the live log (level filter, search) and recent commands, errors, guild changes.
+
+Log records reach the pane through the app's :class:`~tui.widgets.LogBuffer` (bounded to
+2,000 lines, already redacted); the pane polls it every half second and appends only what
+is new, so a chatty bot costs one batch per tick.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, RichLog, Static
+
+from tui.widgets import LogEntry, clock, matches, plain
+
+from .base import Pane
+
+LEVELS = (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR)
+LEVEL_STYLE = {
+    "DEBUG": "dim",
+    "INFO": "green",
+    "WARNING": "bold yellow",
+    "ERROR": "bold red",
+    "CRITICAL": "bold white on red",
+}
+SHORT_LEVEL = {"WARNING": "WARN", "CRITICAL": "CRIT"}
+MAX_EVENTS = 100
+
+
+class LogsPane(Pane):
+    """Live log plus an event table (command runs, failures, guild joins and leaves)."""
+
+    pane_id = "logs"
+    title = "Logs"
+    refresh_seconds = 0.5
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("v", "cycle_level", "Level"),
+        Binding("f", "toggle_follow", "Follow"),
+        Binding("c", "clear", "Clear"),
+    ]
+    extra_help = [
+        ("tab", "switch between the log and the events table"),
+        ("↑/↓ pgup/pgdn", "scroll (scrolling up pauses following)"),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.min_level = logging.INFO
+        self.follow = True
+        self._filter = ""
+        self._seq = 0
+        self._floor = 0
+        self._shown = 0
+        self._events_key: tuple[Any, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="logs-status", classes="pane-hint")
+        yield RichLog(id="logs-view", max_lines=2000, wrap=True, markup=False, auto_scroll=True)
+        yield Static("Events — commands, errors, guild joins/leaves", classes="pane-hint")
+        table: DataTable[Any] = DataTable(id="logs-events", cursor_type="row", zebra_stripes=True)
+        table.add_columns("Time", "Kind", "What", "Detail")
+        yield table
+
+    def on_mount(self) -> None:
+        self._update_status()
+
+    @property
+    def frozen(self) -> bool:
+        return bool(getattr(self.app, "frozen_clock", False))
+
+    @property
+    def view(self) -> RichLog:
+        return self.query_one("#logs-view", RichLog)
+
+    # -- data ------------------------------------------------------------------------------
+    async def refresh_data(self) -> None:
+        buffer = self.app.log_buffer  # type: ignore[attr-defined]
+        fresh = buffer.since(self._seq)
+        if fresh:
+            self._seq = fresh[-1].seq
+            self._write([entry for entry in fresh if self._wanted(entry)])
+        self._refresh_events()
+        self._update_status()
+
+    def _wanted(self, entry: LogEntry) -> bool:
+        if entry.seq <= self._floor or entry.levelno < self.min_level:
+            return False
+        return matches(entry.haystack(), self._filter)
+
+    def _write(self, entries: list[LogEntry]) -> None:
+        view = self.view
+        for entry in entries:
+            view.write(self._line(entry), scroll_end=self.follow)
+        self._shown += len(entries)
+
+    def _line(self, entry: LogEntry) -> Text:
+        line = Text(clock(entry.created, self.frozen), style="dim")
+        level = SHORT_LEVEL.get(entry.levelname, entry.levelname)
+        line.append(f" {level:<5} ", style=LEVEL_STYLE.get(entry.levelname, ""))
+        line.append(f"{entry.logger[-18:]:<18} ", style="cyan")
+        line.append(entry.message)
+        return line
+
+    def _rebuild(self) -> None:
+        buffer = self.app.log_buffer  # type: ignore[attr-defined]
+        entries = buffer.all()
+        self.view.clear()
+        self._shown = 0
+        self._seq = entries[-1].seq if entries else buffer.last_seq
+        self._write([entry for entry in entries if self._wanted(entry)])
+        self._events_key = ()
+        self._refresh_events()
+        self._update_status()
+
+    def _refresh_events(self) -> None:
+        runtime = self.runtime
+        if runtime.services is None:
+            return
+        records = runtime.services.metrics.recent_commands()
+        guild_events = list(self.app.guild_events)  # type: ignore[attr-defined]
+        key: tuple[Any, ...] = (len(records), records[-1].at if records else 0, self._filter)
+        key += (len(guild_events), guild_events[-1][0] if guild_events else 0)
+        if key == self._events_key:
+            return
+        self._events_key = key
+        rows: list[tuple[float, str, str, str]] = []
+        for record in records:
+            kind = "✗ error" if record.error else "✓ command"
+            where = f"{record.user} in {record.guild or 'DMs'}"
+            detail = record.error or where
+            rows.append((record.at, kind, record.name, detail))
+        for at, kind, what in guild_events:
+            rows.append((at, "+ joined" if kind == "joined" else "− left", what, "guild"))
+        rows.sort(key=lambda row: row[0], reverse=True)
+        table = self.query_one("#logs-events", DataTable)
+        table.clear()
+        for at, kind, what, detail in rows[:MAX_EVENTS]:
+            if matches(f"{kind} {what} {detail}", self._filter):
+                style = "bold red" if kind.startswith("✗") else ""
+                when = clock(at, self.frozen)
+                table.add_row(*plain(when, Text(kind, style=style), what, detail))
+
+    def _update_status(self) -> None:
+        level = logging.getLevelName(self.min_level)
+        parts = [f"level ≥ {level} (v)", f"{self._shown} lines shown"]
+        parts.append("following (f)" if self.follow else "paused — f follows again")
+        if self._filter:
+            parts.append(f"filter: {self._filter!r} (esc clears)")
+        self.query_one("#logs-status", Static).update(Text(" · ".join(parts)))
+
+    # -- contract --------------------------------------------------------------------------
+    def apply_filter(self, text: str) -> None:
+        self._filter = text.strip()
+        self._rebuild()
+
+    # -- actions ---------------------------------------------------------------------------
+    def action_cycle_level(self) -> None:
+        index = LEVELS.index(self.min_level) if self.min_level in LEVELS else 0
+        self.min_level = LEVELS[(index + 1) % len(LEVELS)]
+        self._rebuild()
+
+    def action_toggle_follow(self) -> None:
+        self.follow = not self.follow
+        self.view.auto_scroll = self.follow
+        if self.follow:
+            self.view.scroll_end(animate=False)
+        self._update_status()
+
+    def action_clear(self) -> None:
+        """Clear the view; older lines stay in the buffer but are not shown again."""
+        self._floor = self.app.log_buffer.last_seq  # type: ignore[attr-defined]
+        self._rebuild()
+
+
+PANE = LogsPane

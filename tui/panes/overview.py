@@ -1,0 +1,170 @@
+"""Overview: the bot's health at a glance (who, where, how busy, how well)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rich.console import Group
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Static
+
+from tui.widgets import (
+    FROZEN,
+    clock,
+    health_tier,
+    human_bytes,
+    human_duration,
+    kv_table,
+    plain,
+    sparkline,
+)
+
+from .base import Pane
+
+TIER_STYLE = {"healthy": "bold green", "degraded": "bold yellow", "critical": "bold red"}
+MAX_MINUTES = 60
+RECENT_ROWS = 50
+
+
+class OverviewPane(Pane):
+    """Bot identity, Discord connection, load, errors and the console process's cost."""
+
+    pane_id = "overview"
+    title = "Overview"
+    refresh_seconds = 2.0
+    extra_help = [("(no keys)", "read-only; refreshes every 2 s")]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._recent_key: tuple[int, float] = (-1, 0.0)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="ov-top"):
+            bot_card = Static(id="ov-bot", classes="card")
+            bot_card.border_title = "Bot"
+            yield bot_card
+            health = Static(id="ov-health", classes="card")
+            health.border_title = "Health"
+            yield health
+        activity = Static(id="ov-activity", classes="card")
+        activity.border_title = "Activity per minute"
+        yield activity
+        recent: DataTable[Any] = DataTable(id="ov-recent", cursor_type="none", zebra_stripes=True)
+        recent.border_title = "Recent commands"
+        recent.add_columns("Time", "Command", "User", "Guild", "Result")
+        yield recent
+
+    @property
+    def frozen(self) -> bool:
+        return bool(getattr(self.app, "frozen_clock", False))
+
+    async def refresh_data(self) -> None:
+        runtime = self.runtime
+        bot = runtime.bot
+        if bot is None or runtime.services is None:
+            return
+        sample = None if self.frozen else await self.app.process.sample()  # type: ignore[attr-defined]
+        metrics = runtime.services.metrics
+        snap = metrics.snapshot(top_n=5)
+        self.query_one("#ov-bot", Static).update(self._bot_card(bot))
+        self.query_one("#ov-health", Static).update(self._health_card(snap, sample))
+        self.query_one("#ov-activity", Static).update(self._activity_card(snap))
+        self._recent(snap.recent_commands)
+
+    def _recent(self, records: tuple[Any, ...]) -> None:
+        key = (len(records), records[-1].at if records else 0.0)
+        if key == self._recent_key:
+            return
+        self._recent_key = key
+        table = self.query_one("#ov-recent", DataTable)
+        table.clear()
+        for record in reversed(records[-RECENT_ROWS:]):
+            result = (
+                Text(f"✗ {record.error}", style="bold red")
+                if record.error
+                else Text("✓ ok", style="green")
+            )
+            when = clock(record.at, self.frozen)
+            table.add_row(*plain(when, record.name, record.user, record.guild or "DM", result))
+
+    # -- cards ---------------------------------------------------------------------------
+    def _bot_card(self, bot: Any) -> Any:
+        runtime = self.runtime
+        sandbox = runtime.sandbox
+        if sandbox is not None:
+            where = Text.assemble((" SANDBOX ", "bold black on yellow"))
+            where.append(" local" if self.frozen else f" {sandbox.host}:{sandbox.port}", "dim")
+        else:
+            where = Text.assemble((" LIVE ", "bold white on red"), " discord.com")
+        latency = bot.latency
+        latency_text = (
+            FROZEN
+            if self.frozen
+            else ("—" if not math.isfinite(latency) else f"{latency * 1000:.0f} ms")
+        )
+        uptime = FROZEN if self.frozen else human_duration(runtime.services.metrics.uptime)
+        return kv_table(
+            [
+                ("User", Text(str(bot.user), style="bold")),
+                ("Discord", where),
+                ("Guilds", str(len(bot.guilds))),
+                ("Users", str(len(bot.users))),
+                ("Shards", str(bot.shard_count or 1)),
+                ("Latency", latency_text),
+                ("Uptime", uptime),
+            ]
+        )
+
+    def _health_card(self, snap: Any, sample: Any) -> Any:
+        tier = health_tier(snap.error_rate)
+        lag = self.app.lag  # type: ignore[attr-defined]
+        _p50, p99, worst = lag.stats()
+        if self.frozen or sample is None:
+            cpu = memory = FROZEN
+        else:
+            cpu = f"{sample.cpu_percent:.1f} %"
+            memory = human_bytes(sample.rss)
+        lag_text = FROZEN if self.frozen else f"{lag.last:.1f} ms (p99 {p99:.1f}, max {worst:.0f})"
+        return kv_table(
+            [
+                ("Tier", Text(f"● {tier.upper()}", style=TIER_STYLE[tier])),
+                ("Errors", f"{snap.error_rate * 100:.1f} % of {snap.commands} commands"),
+                ("Failed", str(snap.command_errors)),
+                ("CPU", cpu),
+                ("Memory", memory),
+                ("Loop lag", lag_text),
+            ]
+        )
+
+    def _activity_card(self, snap: Any) -> Any:
+        width = max(10, min(MAX_MINUTES, self.size.width - 40))
+        card = self.query_one("#ov-activity", Static)
+        card.border_title = f"Activity per minute (last {width} min) · loop lag per second"
+        commands = snap.commands_per_minute[-width:]
+        messages = snap.messages_per_minute[-width:]
+        lag_series = list(self.app.lag.samples)[-width:]  # type: ignore[attr-defined]
+        rows = [
+            ("Commands", _series(commands, width, snap.commands, "cyan")),
+            ("Messages", _series(messages, width, snap.messages, "magenta")),
+            (
+                "Loop lag",
+                Text(FROZEN)
+                if self.frozen
+                else Text(sparkline(lag_series, width), style="yellow")
+                + Text(f" now {self.app.lag.last:.1f} ms"),  # type: ignore[attr-defined]
+            ),
+        ]
+        top = " · ".join(f"{name} ×{count}" for name, count in snap.top_commands) or "none yet"
+        return Group(kv_table(rows), Text.assemble(("Top  ", "bold"), top))
+
+
+def _series(values: tuple[int, ...], width: int, total: int, colour: str) -> Text:
+    line = Text(sparkline(values, width), style=colour)
+    line.append(f" now {values[-1] if values else 0}/min · total {total}")
+    return line
+
+
+PANE = OverviewPane

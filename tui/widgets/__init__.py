@@ -1,0 +1,71 @@
+"""Widgets and helpers shared by the console's app and panes."""
+
+from ._command_line import CommandBar, CommandSuggester
+from ._commands import (
+    GLOBAL_KEYS,
+    CommandError,
+    ConsoleCommands,
+    resolve_channel,
+    resolve_guild,
+    split_command,
+)
+from ._dialogs import ConfirmScreen, HelpScreen, HelpSection, PromptScreen
+from ._format import (
+    FROZEN,
+    ago,
+    clock,
+    health_tier,
+    human_bytes,
+    human_duration,
+    kv_table,
+    matches,
+    percentile,
+    plain,
+    sparkline,
+)
+from ._header import BotStatus, PaneTabs, StatusLine
+from ._logbuffer import ConsoleLogHandler, LogBuffer, LogEntry, RecordCollector
+from ._monitors import LoopLagMonitor, ProcessSample, ProcessSampler
+from ._palette import ConsoleProvider, PaletteEntry
+from ._panels import ErrorPanel, StartupView, TracebackView
+
+__all__ = [
+    "FROZEN",
+    "GLOBAL_KEYS",
+    "BotStatus",
+    "CommandBar",
+    "CommandError",
+    "CommandSuggester",
+    "ConfirmScreen",
+    "ConsoleCommands",
+    "ConsoleLogHandler",
+    "ConsoleProvider",
+    "ErrorPanel",
+    "HelpScreen",
+    "HelpSection",
+    "LogBuffer",
+    "LogEntry",
+    "LoopLagMonitor",
+    "PaletteEntry",
+    "PaneTabs",
+    "ProcessSample",
+    "ProcessSampler",
+    "PromptScreen",
+    "RecordCollector",
+    "StartupView",
+    "StatusLine",
+    "TracebackView",
+    "ago",
+    "clock",
+    "health_tier",
+    "human_bytes",
+    "human_duration",
+    "kv_table",
+    "matches",
+    "percentile",
+    "plain",
+    "resolve_channel",
+    "resolve_guild",
+    "sparkline",
+    "split_command",
+]

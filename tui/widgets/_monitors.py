@@ -1,0 +1,134 @@
+"""Measurements the console takes of its own process: event-loop lag and psutil samples.
+
+Both keep bounded histories. psutil calls run in a thread (``asyncio.to_thread``) so a
+slow ``/proc`` read never stalls the bot sharing the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from ._format import percentile
+
+__all__ = ["LoopLagMonitor", "ProcessSample", "ProcessSampler"]
+
+
+class LoopLagMonitor:
+    """Wakes every ``interval`` seconds and records how late it woke (the loop's lag).
+
+    Args:
+        interval: Seconds between two wake-ups.
+        history: Samples kept (the oldest are dropped).
+    """
+
+    def __init__(self, interval: float = 1.0, history: int = 300) -> None:
+        self.interval = interval
+        self.samples: deque[float] = deque(maxlen=history)  # milliseconds
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="console-lag")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            expected = loop.time() + self.interval
+            await asyncio.sleep(self.interval)
+            self.samples.append(max(0.0, (loop.time() - expected) * 1000))
+
+    @property
+    def last(self) -> float:
+        return self.samples[-1] if self.samples else 0.0
+
+    def stats(self) -> tuple[float, float, float]:
+        """``(p50, p99, max)`` in milliseconds over the kept history."""
+        values = list(self.samples)
+        return percentile(values, 0.5), percentile(values, 0.99), max(values, default=0.0)
+
+
+@dataclass(frozen=True)
+class ProcessSample:
+    """One psutil reading of this process."""
+
+    at: float
+    cpu_percent: float
+    rss: int
+    threads: int
+    open_files: int
+    connections: int
+    system_memory_percent: float
+
+
+class ProcessSampler:
+    """Samples this process with psutil off the event loop; readings are cached briefly.
+
+    Args:
+        min_interval: A new reading is taken at most this often (seconds).
+        history: Readings kept.
+    """
+
+    def __init__(self, min_interval: float = 1.0, history: int = 300) -> None:
+        self.min_interval = min_interval
+        self.history: deque[ProcessSample] = deque(maxlen=history)
+        self._process: Any = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def latest(self) -> ProcessSample | None:
+        return self.history[-1] if self.history else None
+
+    async def sample(self) -> ProcessSample | None:
+        """A fresh reading (or the cached one if taken less than ``min_interval`` ago)."""
+        async with self._lock:
+            latest = self.latest
+            if latest is not None and time.monotonic() - latest.at < self.min_interval:
+                return latest
+            try:
+                reading = await asyncio.to_thread(self._read)
+            except Exception:  # psutil missing or /proc unreadable: show nothing
+                return latest
+            self.history.append(reading)
+            return reading
+
+    def _read(self) -> ProcessSample:
+        import psutil
+
+        if self._process is None:
+            self._process = psutil.Process(os.getpid())
+            self._process.cpu_percent(None)  # primes the counter
+        proc: psutil.Process = self._process
+        with proc.oneshot():
+            cpu = proc.cpu_percent(None)
+            rss = proc.memory_info().rss
+            threads = proc.num_threads()
+            try:
+                files = proc.num_fds()
+            except (AttributeError, psutil.Error):
+                files = len(proc.open_files())
+            try:
+                connections = len(proc.net_connections(kind="inet"))
+            except psutil.Error:
+                connections = 0
+        return ProcessSample(
+            time.monotonic(),
+            cpu,
+            rss,
+            threads,
+            files,
+            connections,
+            psutil.virtual_memory().percent,
+        )
