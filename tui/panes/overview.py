@@ -120,6 +120,12 @@ class OverviewPane(Pane):
 
     def _health_card(self, snap: Any, sample: Any) -> Any:
         tier = health_tier(snap.error_rate)
+        basis = "lifetime"
+        diagnostics = self.runtime.services.extra.get("diagnostics")
+        if diagnostics is not None:
+            # The diagnostics feature owns the health tier (rolling hour once it has data).
+            diag = diagnostics.snapshot()
+            tier, basis = str(diag.tier), str(diag.basis)
         lag = self.app.lag  # type: ignore[attr-defined]
         _p50, p99, worst = lag.stats()
         if self.frozen or sample is None:
@@ -130,7 +136,7 @@ class OverviewPane(Pane):
         lag_text = FROZEN if self.frozen else f"{lag.last:.1f} ms (p99 {p99:.1f}, max {worst:.0f})"
         return kv_table(
             [
-                ("Tier", Text(f"● {tier.upper()}", style=TIER_STYLE[tier])),
+                ("Tier", Text(f"● {tier.upper()} ({basis})", style=TIER_STYLE.get(tier, ""))),
                 ("Errors", f"{snap.error_rate * 100:.1f} % of {snap.commands} commands"),
                 ("Failed", str(snap.command_errors)),
                 ("CPU", cpu),

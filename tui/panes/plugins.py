@@ -116,6 +116,17 @@ class PluginsPane(Pane):
             relations.append("needs " + ", ".join(map(str, meta["dependencies"])))
         if meta.get("conflicts"):
             relations.append("conflicts " + ", ".join(map(str, meta["conflicts"])))
+        state = info.state
+        registry = self.runtime.services.extra.get("plugins")
+        if registry is not None:
+            # Registry status (✅ ⚠️ ❌ 🔄) and its findings: missing deps, conflicts, cycles.
+            try:
+                mark, issues = registry.status(info.name)
+            except KeyError:
+                pass
+            else:
+                state = f"{mark} {state}"
+                relations += [str(issue.message) for issue in issues]
         if info.load_ms is None or info.state != "loaded":
             load = "—"
         else:
@@ -123,7 +134,7 @@ class PluginsPane(Pane):
         return PluginRow(
             "ext",
             info.name,
-            info.state,
+            state,
             str(meta.get("version", "—")),
             str(meta.get("author", "—")),
             load,
