@@ -101,7 +101,14 @@ async def _check_cached_read(store: AtomicStore, base: Path) -> str:
 async def _check_concurrent_writes(store: AtomicStore, base: Path) -> str:
     target = base / "concurrent.json"
     values = [{"writer": i, "payload": "x" * (i * 100)} for i in range(10)]
-    await asyncio.gather(*(store.write_json(target, value) for value in values))
+    # Wait for every writer, even when one fails: a straggler still running after the
+    # clean-up would re-create the scratch directory.
+    outcomes = await asyncio.gather(
+        *(store.write_json(target, value) for value in values), return_exceptions=True
+    )
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    if failures:
+        raise failures[0]
     final = await asyncio.to_thread(_load_disk, target)
     _expect(final in values, f"final content {final!r} is none of the 10 written values")
     leftovers = await asyncio.to_thread(_temp_files, base)
