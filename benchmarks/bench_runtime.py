@@ -54,10 +54,13 @@ async def throughput(total: int, rounds: int) -> dict[str, Any]:
     return out
 
 
-async def sustained(total: int, step: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+async def sustained(total: int, step: int, zoryx_first: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {"order": "zoryx, bare" if zoryx_first else "bare, zoryx"}
+    order = [("bare", running_bare), ("zoryx", running_zoryx)]
+    if zoryx_first:
+        order.reverse()
     with sandbox_process() as sb:
-        for name, runner in (("bare", running_bare), ("zoryx", running_zoryx)):
+        for name, runner in order:
             async with runner(sb):
                 rates, rss = [], []
                 for _ in range(total // step):
@@ -102,7 +105,8 @@ async def main() -> None:
     sustained_total = 10_000 if args.quick else args.sustained
     results = {"python": sys.version.split()[0],
                "throughput": await throughput(total, 1 if args.quick else 3),
-               "sustained": await sustained(sustained_total, sustained_total // 6),
+               "sustained": [await sustained(sustained_total, sustained_total // 6, first)
+                             for first in (False, True)],
                "resources": await resources((1, 200))}
     if args.json:
         await asyncio.to_thread(Path(args.json).write_text, json.dumps(results, indent=2))
