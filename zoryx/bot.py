@@ -130,9 +130,11 @@ class ZoryxBot(commands.AutoShardedBot):
             return
         await self.process_commands(message)
 
-    async def on_command_completion(self, ctx: commands.Context) -> None:  # type: ignore[type-arg]
-        self._record(ctx, None)
-        if ctx.command is not None:
+    async def invoke(self, ctx: commands.Context) -> None:  # type: ignore[type-arg]
+        """Run a prefix command, then record it inline (no extra event task per command)."""
+        await super().invoke(ctx)
+        if ctx.command is not None and not ctx.command_failed:
+            self._record(ctx, None)
             await self.emit_hook("command_executed", command=ctx.command.qualified_name,
                                  user_id=ctx.author.id,
                                  guild_id=ctx.guild.id if ctx.guild else None)
@@ -160,12 +162,15 @@ class ZoryxBot(commands.AutoShardedBot):
     async def on_app_command_completion(
         self, interaction: discord.Interaction, command: discord.app_commands.Command | Any
     ) -> None:
-        if isinstance(command, discord.app_commands.Command) and not _is_hybrid(command):
+        """Slash invocations, including hybrid commands used as slash commands."""
+        if isinstance(command, discord.app_commands.Command | discord.app_commands.ContextMenu):
             name = command.qualified_name
             self.services.metrics.record_command(
                 name, user=str(interaction.user), guild=_guild_name(interaction.guild)
             )
             self.services.db.increment_usage(name, interaction.guild_id)
+            await self.emit_hook("command_executed", command=name, user_id=interaction.user.id,
+                                 guild_id=interaction.guild_id)
 
     def _record(self, ctx: commands.Context, error: BaseException | None) -> None:  # type: ignore[type-arg]
         if ctx.command is None:
@@ -229,5 +234,3 @@ def _exists(module: str) -> bool:
         return False
 
 
-def _is_hybrid(command: Any) -> bool:
-    return type(command).__name__.startswith("HybridAppCommand")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import weakref
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
@@ -16,7 +17,17 @@ OWNER_ONLY = frozenset(
 )
 
 
+_OWNER_ONLY_CACHE: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
 def is_owner_only(command: commands.Command) -> bool:  # type: ignore[type-arg]
+    cached = _OWNER_ONLY_CACHE.get(command)
+    if cached is None:
+        cached = _OWNER_ONLY_CACHE[command] = _owner_only(command)
+    return cached
+
+
+def _owner_only(command: commands.Command) -> bool:  # type: ignore[type-arg]
     root = command.root_parent or command
     return bool(
         command.extras.get("owner_only")

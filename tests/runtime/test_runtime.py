@@ -187,3 +187,20 @@ async def test_shard_connects_and_drops_are_recorded(runtime: Runtime) -> None:
     await _wait(lambda: events.last_disconnect(0) is not None)
     await _wait(lambda: any(kind == "resume" for _, _, kind in events.log))
     assert events.last_connect(0) >= events.last_disconnect(0)
+
+
+async def test_usage_is_counted_once_for_prefix_and_slash_invocations(runtime: Runtime) -> None:
+    sb = runtime.sandbox
+    for _ in range(2):
+        await sb.user("alice").say("#general", "!ping")
+        await sb.expect_message("#general")
+    await sb.user("alice").say("#general", "!ping nonsense-arg-is-ignored")
+    await sb.expect_message("#general")
+    result = await (await sb.user("alice").slash("stats")).response()
+    assert result.message is not None
+    await sb.user("alice").say("#general", "!definitely_unknown")
+    await asyncio.sleep(0.3)
+    stats = dict(await runtime.services.db.command_stats(limit=50))
+    assert stats.get("ping") == 3 and stats.get("stats") == 1, stats
+    top = dict(runtime.services.metrics.top(10))
+    assert top.get("ping") == 3 and top.get("stats") == 1, top
