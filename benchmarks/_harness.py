@@ -120,9 +120,11 @@ async def running_zoryx(sb: SandboxProcess) -> AsyncIterator[Any]:
         bot_dir = Path(tmp)
         (bot_dir / "extensions").mkdir()
         (bot_dir / "extensions" / "ping.py").write_text(PING_EXTENSION)
-        (bot_dir / "config.json").write_text(json.dumps(
-            {"logging": {"level": "WARNING"}, "auto_reload": False,
-             "cooldowns": {"default_rate": 10_000, "default_per": 1.0}}))
+        config: dict[str, Any] = {"logging": {"level": "WARNING"}, "auto_reload": False,
+                                  "cooldowns": {"default_rate": 10_000, "default_per": 1.0}}
+        if os.environ.get("ZORYX_BENCH_NO_FRAMEWORK"):
+            config["framework"] = {"load_cogs": False}  # core only: isolates framework cost
+        (bot_dir / "config.json").write_text(json.dumps(config))
         with use_sandbox(sb.url):
             runtime = Runtime(bot_dir, console_logging=False, environ={"DISCORD_TOKEN": sb.token})
             await runtime.start(ready_timeout=300)

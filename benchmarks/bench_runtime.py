@@ -18,12 +18,20 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import statistics
 import sys
 from pathlib import Path
 from typing import Any
 
+import psutil
 from _harness import process_stats, running_bare, running_zoryx, sandbox_process
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this (the bot's) process: less noisy than wall-clock rates on a shared VM."""
+    times = psutil.Process(os.getpid()).cpu_times()
+    return float(times.user + times.system)
 
 
 async def throughput(total: int, rounds: int) -> dict[str, Any]:
@@ -39,13 +47,23 @@ async def throughput(total: int, rounds: int) -> dict[str, Any]:
                 async with runner(sb):
                     await sb.load(300, 10)
                     for in_flight in (1, 50):
+                        cpu0 = _cpu_seconds()
                         result = await sb.load(total, in_flight)
+                        cpu_us = (_cpu_seconds() - cpu0) / total * 1e6
                         samples[name].setdefault(f"in_flight_{in_flight}", []).append(
                             result["per_second"])
+                        samples[name].setdefault(f"cpu_us_per_command_{in_flight}", []).append(
+                            round(cpu_us, 1))
     out: dict[str, Any] = {"rounds": rounds, "samples": samples}
     for name, figures in samples.items():
         out[name] = {key: statistics.median(values) for key, values in figures.items()}
     for in_flight in (1, 50):
+        cpu_key = f"cpu_us_per_command_{in_flight}"
+        out.setdefault("cpu_ratio", {})[cpu_key] = round(
+            out["bare"][cpu_key] / out["zoryx"][cpu_key], 3)
+        print(f"bot CPU per command, {in_flight:>2} in flight (median): bare "
+              f"{out['bare'][cpu_key]} µs, Zoryx {out['zoryx'][cpu_key]} µs "
+              f"(bare/Zoryx = {out['cpu_ratio'][cpu_key]})")
         key = f"in_flight_{in_flight}"
         out.setdefault("ratio", {})[key] = round(out["zoryx"][key] / out["bare"][key], 3)
         print(f"!ping {in_flight:>2} in flight (median of {rounds}): bare "
