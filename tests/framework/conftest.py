@@ -11,6 +11,7 @@ import pytest
 
 from zoryx.runtime import Runtime
 from zoryx.sandbox.views import SandboxMessage
+from zoryx.testing import eventually as wait_until
 
 
 class FakeClock:
@@ -72,12 +73,5 @@ def mention(rt: Runtime, channel: str) -> str:
 
 
 async def eventually(predicate: Callable[[], object], timeout: float = 3.0) -> None:
-    """Wait until ``predicate()`` is truthy (polling the event loop)."""
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
+    """Wait until ``predicate()`` is truthy (3 s by default in these tests)."""
+    await wait_until(predicate, timeout)

@@ -11,6 +11,7 @@ import pytest
 
 from zoryx.config import ConfigError
 from zoryx.runtime import Runtime
+from zoryx.testing import eventually
 
 
 async def test_missing_token_runs_on_the_sandbox_and_answers(runtime: Runtime) -> None:
@@ -156,11 +157,7 @@ async def test_slash_commands_sync_only_when_the_tree_changes(runtime: Runtime) 
 
 
 async def _wait(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.05)
+    await eventually(predicate, timeout)
 
 
 async def test_a_broken_framework_cog_is_reported_and_the_bot_still_runs(

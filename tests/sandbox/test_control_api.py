@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -16,6 +16,8 @@ from zoryx.sandbox import Sandbox
 from zoryx.sandbox.cdn import PLACEHOLDER_PNG
 from zoryx.sandbox.control import _is_loopback
 from zoryx.testing import run_bot
+
+from .helpers import eventually
 
 
 class Menu(discord.ui.View):
@@ -120,14 +122,6 @@ class Control:
 async def control(sandbox: Sandbox) -> AsyncIterator[Control]:
     async with aiohttp.ClientSession() as session:
         yield Control(sandbox, session)
-
-
-async def eventually(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 async def test_say_and_read_the_bot_reply(sandbox: Sandbox, control: Control) -> None:

@@ -6,9 +6,7 @@ both what discord.py sees and what the sandbox stored.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
 import discord
@@ -23,7 +21,8 @@ from zoryx.sandbox.permissions import channel_permissions
 from zoryx.sandbox.state import SandboxState
 from zoryx.testing import run_bot
 
-T = TypeVar("T")
+from .helpers import eventually, on_sandbox
+
 BOT_ROLE = "Zoryx Sandbox Bot"
 PUBLIC, PRIVATE = 11, 12
 
@@ -32,22 +31,6 @@ def make_bot(intents: discord.Intents | None = None) -> commands.Bot:
     return commands.Bot(
         command_prefix="!", intents=intents or discord.Intents.all(), guild_ready_timeout=0.1
     )
-
-
-async def eventually(check: Callable[[], object], timeout: float = 5.0) -> None:
-    """Wait (on the bot's loop) until ``check()`` holds, e.g. after a gateway event."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
-
-
-async def on_sandbox(sb: Sandbox, fn: Callable[[], T]) -> T:
-    async def run() -> T:
-        return fn()
-
-    return await sb.call(run)
 
 
 def uid(sb: Sandbox, name: str) -> int:

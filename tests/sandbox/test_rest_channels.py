@@ -6,9 +6,7 @@ back, what its cache shows after the gateway events, and what the sandbox stored
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import discord
 import pytest
@@ -19,7 +17,8 @@ from zoryx.sandbox.constants import Perm
 from zoryx.sandbox.errors import DiscordAPIError
 from zoryx.testing import run_bot
 
-T = TypeVar("T")
+from .helpers import eventually, on_sandbox, text_channel
+
 BOT_ROLE = "Zoryx Sandbox Bot"
 
 
@@ -43,30 +42,6 @@ def make_bot() -> commands.Bot:
         await ctx.send("unlocked")
 
     return bot
-
-
-async def eventually(check: Callable[[], object], timeout: float = 5.0) -> None:
-    """Wait (on the bot's loop) until ``check()`` holds, e.g. after a gateway event."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
-
-
-async def on_sandbox(sb: Sandbox, fn: Callable[[], T]) -> T:
-    """Run a state mutation on the sandbox's own loop."""
-
-    async def run() -> T:
-        return fn()
-
-    return await sb.call(run)
-
-
-def text_channel(bot: commands.Bot, sb: Sandbox, name: str) -> discord.TextChannel:
-    channel = bot.get_channel(sb.channel_id(name))
-    assert isinstance(channel, discord.TextChannel)
-    return channel
 
 
 async def deny_for_role(sb: Sandbox, channel: str, role: str, perms: int) -> None:

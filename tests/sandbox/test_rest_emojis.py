@@ -6,10 +6,8 @@ MANAGE_GUILD_EXPRESSIONS.
 
 from __future__ import annotations
 
-import asyncio
 import io
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
 import discord
 import pytest
@@ -18,6 +16,8 @@ from discord.ext import commands
 from zoryx.sandbox import Sandbox
 from zoryx.sandbox.constants import Perm
 from zoryx.testing import run_bot
+
+from .helpers import eventually
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 GIF = b"GIF89a" + bytes(range(64))
@@ -32,15 +32,6 @@ async def bot(sandbox: Sandbox) -> AsyncIterator[commands.Bot]:
     )
     async with run_bot(client, sandbox):
         yield client
-
-
-async def eventually(predicate: Callable[[], Any], timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.01)
 
 
 async def revoke_expressions(sb: Sandbox) -> None:

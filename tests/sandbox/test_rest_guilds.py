@@ -6,10 +6,8 @@ dave, erin (Member) and the bot, whose managed role sits between Admin and Moder
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
 
 import discord
 import pytest
@@ -23,7 +21,8 @@ from zoryx.sandbox.permissions import can_act_on_member
 from zoryx.sandbox.state import GuildState, SandboxState
 from zoryx.testing import run_bot
 
-T = TypeVar("T")
+from .helpers import eventually, on_sandbox
+
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 BOT_ROLE = "Zoryx Sandbox Bot"
 
@@ -37,25 +36,6 @@ async def bot(sandbox: Sandbox) -> AsyncIterator[commands.Bot]:
     client = make_bot()
     async with run_bot(client, sandbox):
         yield client
-
-
-async def on_sandbox(sb: Sandbox, fn: Callable[[], T]) -> T:
-    """Run a state change on the sandbox's own loop (as the driver does)."""
-
-    async def run() -> T:
-        return fn()
-
-    return await sb.call(run)
-
-
-async def eventually(predicate: Callable[[], Any], timeout: float = 5.0) -> None:
-    """Wait until the bot's cache (updated by gateway events) satisfies ``predicate``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.01)
 
 
 def set_role_perms(sb: Sandbox, name: str, add: int = 0, remove: int = 0) -> Callable[[], None]:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from typing import TypeVar
-
 import discord
 import pytest
 from discord.ext import commands
@@ -14,7 +10,8 @@ from zoryx.sandbox import Sandbox, channel_ops
 from zoryx.sandbox.constants import Perm
 from zoryx.testing import run_bot
 
-T = TypeVar("T")
+from .helpers import eventually, on_sandbox, text_channel
+
 BOT_ROLE = "Zoryx Sandbox Bot"
 PUBLIC = discord.ChannelType.public_thread
 PRIVATE = discord.ChannelType.private_thread
@@ -29,28 +26,6 @@ def make_bot() -> commands.Bot:
         await created.send(f"welcome to {created.name}")
 
     return bot
-
-
-async def eventually(check: Callable[[], object], timeout: float = 5.0) -> None:
-    """Wait (on the bot's loop) until ``check()`` holds, e.g. after a gateway event."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
-
-
-async def on_sandbox(sb: Sandbox, fn: Callable[[], T]) -> T:
-    async def run() -> T:
-        return fn()
-
-    return await sb.call(run)
-
-
-def text_channel(bot: commands.Bot, sb: Sandbox, name: str) -> discord.TextChannel:
-    channel = bot.get_channel(sb.channel_id(name))
-    assert isinstance(channel, discord.TextChannel)
-    return channel
 
 
 async def deny_bot(sb: Sandbox, channel: str, perms: int) -> None:

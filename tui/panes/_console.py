@@ -5,6 +5,10 @@ from __future__ import annotations
 from textwrap import fill
 from typing import Any
 
+from rich.text import Text
+from textual.app import App
+from textual.widgets import Static
+
 from tui.widgets import ConfirmScreen
 
 __all__ = ["confirm", "go_back"]
@@ -23,3 +27,18 @@ async def confirm(app: Any, question: str, confirm_label: str) -> bool:
 def go_back(app: Any) -> None:
     """Hand ``esc`` on to the console (close the command line, clear the filter…)."""
     app.action_back()
+
+
+def show_result_box(box: Static, text: str, *, error: bool = False) -> None:
+    """Show a one-line action result in a pane's result box (styled by the -error class)."""
+    box.update(Text(text))
+    box.set_class(True, "-shown")
+    box.set_class(error, "-error")
+
+
+def hide_result_box(app: App[Any], box: Static) -> None:
+    """``esc``: close the result box if it is open, otherwise go back."""
+    if box.has_class("-shown"):
+        box.set_class(False, "-shown")
+    else:
+        go_back(app)

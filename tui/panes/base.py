@@ -45,6 +45,11 @@ class Pane(Vertical):
         return self.app.runtime.bot.operator  # type: ignore[attr-defined, no-any-return]
 
     @property
+    def frozen(self) -> bool:
+        """Snapshot mode: render placeholders for volatile values (uptime, CPU, times…)."""
+        return bool(getattr(self.app, "frozen_clock", False))
+
+    @property
     def actor(self) -> Actor:
         return self.app.actor  # type: ignore[attr-defined, no-any-return]
 

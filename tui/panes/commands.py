@@ -117,10 +117,6 @@ class CommandsPane(Pane):
         yield reply
 
     @property
-    def frozen(self) -> bool:
-        return bool(getattr(self.app, "frozen_clock", False))
-
-    @property
     def table(self) -> DataTable[Any]:
         return self.query_one("#cmd-table", DataTable)
 

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Static
 from tui.widgets import FROZEN, CommandError, matches, resolve_guild
 from zoryx.operator import OperatorError
 
-from ._console import confirm, go_back
+from ._console import confirm, hide_result_box, show_result_box
 from .base import Pane
 
 
@@ -93,10 +93,6 @@ class GuildsPane(Pane):
         result = Static(id="gld-result", classes="result")
         result.border_title = "Result"
         yield result
-
-    @property
-    def frozen(self) -> bool:
-        return bool(getattr(self.app, "frozen_clock", False))
 
     @property
     def table(self) -> DataTable[Any]:
@@ -192,17 +188,10 @@ class GuildsPane(Pane):
         return f"left {left}"
 
     def show_result(self, text: str, *, error: bool = False) -> None:
-        result = self.query_one("#gld-result", Static)
-        result.update(Text(text))
-        result.set_class(True, "-shown")
-        result.set_class(error, "-error")
+        show_result_box(self.query_one("#gld-result", Static), text, error=error)
 
     def action_hide_result(self) -> None:
-        result = self.query_one("#gld-result", Static)
-        if result.has_class("-shown"):
-            result.set_class(False, "-shown")
-        else:
-            go_back(self.app)
+        hide_result_box(self.app, self.query_one("#gld-result", Static))
 
     # -- ``:`` commands --------------------------------------------------------------------
     def command_help(self) -> list[tuple[str, str]]:

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Static
 from tui.widgets import FROZEN, clock, matches
 from zoryx.operator import OperatorError
 
-from ._console import confirm, go_back
+from ._console import confirm, hide_result_box, show_result_box
 from .base import Pane
 
 if TYPE_CHECKING:
@@ -88,10 +88,6 @@ class HooksPane(Pane):
         result = Static(id="hk-result", classes="result")
         result.border_title = "Result"
         yield result
-
-    @property
-    def frozen(self) -> bool:
-        return bool(getattr(self.app, "frozen_clock", False))
 
     @property
     def table(self) -> DataTable[Any]:
@@ -269,17 +265,10 @@ class HooksPane(Pane):
         await self.refresh_data()
 
     def show_result(self, text: str, *, error: bool = False) -> None:
-        result = self.query_one("#hk-result", Static)
-        result.update(Text(text))
-        result.set_class(True, "-shown")
-        result.set_class(error, "-error")
+        show_result_box(self.query_one("#hk-result", Static), text, error=error)
 
     def action_hide_result(self) -> None:
-        result = self.query_one("#hk-result", Static)
-        if result.has_class("-shown"):
-            result.set_class(False, "-shown")
-        else:
-            go_back(self.app)
+        hide_result_box(self.app, self.query_one("#hk-result", Static))
 
 
 PANE = HooksPane

@@ -69,10 +69,6 @@ class LogsPane(Pane):
         self._update_status()
 
     @property
-    def frozen(self) -> bool:
-        return bool(getattr(self.app, "frozen_clock", False))
-
-    @property
     def view(self) -> RichLog:
         return self.query_one("#logs-view", RichLog)
 

@@ -57,10 +57,6 @@ class OverviewPane(Pane):
         recent.add_columns("Time", "Command", "User", "Guild", "Result")
         yield recent
 
-    @property
-    def frozen(self) -> bool:
-        return bool(getattr(self.app, "frozen_clock", False))
-
     async def refresh_data(self) -> None:
         runtime = self.runtime
         bot = runtime.bot

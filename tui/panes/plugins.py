@@ -88,10 +88,6 @@ class PluginsPane(Pane):
             yield TracebackView(id="plg-traceback")
 
     @property
-    def frozen(self) -> bool:
-        return bool(getattr(self.app, "frozen_clock", False))
-
-    @property
     def table(self) -> DataTable[Any]:
         return self.query_one("#plg-table", DataTable)
 

@@ -62,10 +62,6 @@ class ShardsPane(Pane):
         yield table
 
     @property
-    def frozen(self) -> bool:
-        return bool(getattr(self.app, "frozen_clock", False))
-
-    @property
     def table(self) -> DataTable[Any]:
         return self.query_one("#shd-table", DataTable)
 

@@ -50,10 +50,6 @@ class SystemPane(Pane):
         lag.border_title = "Event loop lag (one sample per second)"
         yield lag
 
-    @property
-    def frozen(self) -> bool:
-        return bool(getattr(self.app, "frozen_clock", False))
-
     async def refresh_data(self) -> None:
         if self._versions is None:
             self._versions = await asyncio.to_thread(_versions)

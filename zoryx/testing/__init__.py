@@ -5,5 +5,6 @@ entry point, so installing Zoryx makes the fixtures available in any project.
 """
 
 from .bots import BotRunner, run_bot
+from .waits import eventually
 
-__all__ = ["BotRunner", "run_bot"]
+__all__ = ["BotRunner", "eventually", "run_bot"]

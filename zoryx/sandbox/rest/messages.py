@@ -10,7 +10,7 @@ from aiohttp import web
 
 from .. import channel_ops, payloads
 from ..constants import THREAD_TYPES, Perm
-from ..errors import DiscordAPIError, invalid_form, missing_permissions, unknown
+from ..errors import DiscordAPIError, invalid_form, unknown
 from ..messages import check_message_body
 from .base import NO_CONTENT, Ctx, RestAPI, UploadedFile
 
@@ -113,10 +113,6 @@ def send_permission(channel: dict[str, Any], kwargs: dict[str, Any]) -> int:
     if kwargs.get("message_reference"):
         needed |= Perm.READ_MESSAGE_HISTORY
     return needed
-
-
-def public_message(msg: dict[str, Any]) -> dict[str, Any]:
-    return msg
 
 
 def setup(api: RestAPI) -> None:
@@ -314,8 +310,6 @@ def edit_changes(ctx: Ctx, channel_id: int, current: dict[str, Any]) -> dict[str
         kept = [a for a in current.get("attachments", []) if a["id"] in keep_ids]
         new = build_attachments(ctx, channel_id, body, ctx.files)
         changes["attachments"] = kept + new
-    if not changes:
-        return changes
     return changes
 
 
@@ -323,12 +317,10 @@ def _emoji(ctx: Ctx) -> dict[str, Any]:
     text = urllib.parse.unquote(ctx.params["emoji"])
     emoji = ctx.state.parse_emoji(text)
     if emoji["id"] is not None:
-        guild = ctx.state.guild_of_channel(ctx.id("channel_id"))
         known = any(int(emoji["id"]) in g.emojis for g in ctx.state.guilds.values())
         if not known:
             raise DiscordAPIError(400, 10014, "Unknown Emoji")
-        del guild
     return emoji
 
 
-__all__ = ["edit_changes", "message_kwargs", "missing_permissions", "send_permission", "setup"]
+__all__ = ["edit_changes", "message_kwargs", "send_permission", "setup"]
