@@ -1,4 +1,5 @@
-"""Shared pieces of the benchmarks: a sandbox subprocess, a bare bot, a Zoryx bot."""
+"""Shared pieces of the benchmarks: a sandbox subprocess, a bare bot, a Zoryx bot, and a bot
+in its own process (``bot_process``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import discord
@@ -33,6 +34,16 @@ async def ping(ctx):
 async def setup(bot):
     bot.add_command(ping)
 '''
+
+
+class SandboxEndpoint(Protocol):
+    """Where a bot connects: all that ``running_bare``/``running_zoryx`` need."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def token(self) -> str: ...
 
 
 @dataclass
@@ -95,7 +106,7 @@ def bare_bot() -> commands.Bot:
 
 
 @contextlib.asynccontextmanager
-async def running_bare(sb: SandboxProcess) -> AsyncIterator[commands.Bot]:
+async def running_bare(sb: SandboxEndpoint) -> AsyncIterator[commands.Bot]:
     from zoryx.sandbox import use_sandbox
 
     bot = bare_bot()
@@ -111,7 +122,7 @@ async def running_bare(sb: SandboxProcess) -> AsyncIterator[commands.Bot]:
 
 
 @contextlib.asynccontextmanager
-async def running_zoryx(sb: SandboxProcess) -> AsyncIterator[Any]:
+async def running_zoryx(sb: SandboxEndpoint) -> AsyncIterator[Any]:
     """A Zoryx bot (all framework cogs per its defaults) in a fresh bot directory."""
     from zoryx.runtime import Runtime
     from zoryx.sandbox import use_sandbox
@@ -126,7 +137,9 @@ async def running_zoryx(sb: SandboxProcess) -> AsyncIterator[Any]:
             config["framework"] = {"load_cogs": False}  # core only: isolates framework cost
         (bot_dir / "config.json").write_text(json.dumps(config))
         with use_sandbox(sb.url):
-            runtime = Runtime(bot_dir, console_logging=False, environ={"DISCORD_TOKEN": sb.token})
+            # tune_gc as the CLI faces do (zoryx run / zoryx tui); ZORYX_GC_TUNING=0 disables.
+            runtime = Runtime(bot_dir, console_logging=False, tune_gc=True,
+                              environ={"DISCORD_TOKEN": sb.token})
             await runtime.start(ready_timeout=300)
             try:
                 yield runtime
@@ -134,11 +147,73 @@ async def running_zoryx(sb: SandboxProcess) -> AsyncIterator[Any]:
                 await runtime.shutdown("benchmark done")
 
 
-def process_stats() -> dict[str, Any]:
-    proc = psutil.Process(os.getpid())
+def process_stats(proc: psutil.Process | None = None) -> dict[str, Any]:
+    """RSS, threads, open files and fds of ``proc`` (default: this process)."""
+    proc = proc or psutil.Process(os.getpid())
     return {"rss_mb": round(proc.memory_info().rss / 2**20, 1), "threads": proc.num_threads(),
             "open_files": len(proc.open_files()),
             "fds": proc.num_fds() if hasattr(proc, "num_fds") else None}
+
+
+@dataclass
+class BotProcess:
+    """A bot started by ``bot_process``: its pid and cheap psutil reads of it."""
+
+    pid: int
+    kind: str
+    proc: psutil.Process
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the bot process so far."""
+        times = self.proc.cpu_times()
+        return float(times.user + times.system)
+
+    def stats(self) -> dict[str, Any]:
+        return process_stats(self.proc)
+
+
+async def _stop_bot(proc: asyncio.subprocess.Process, timeout: float = 30) -> int:
+    """Ask the bot process to stop (``stop`` + EOF on stdin); kill it after ``timeout``."""
+    if proc.returncode is None and proc.stdin is not None:
+        with contextlib.suppress(ConnectionError):
+            proc.stdin.write(b"stop\n")
+            await proc.stdin.drain()
+            proc.stdin.close()
+    try:
+        return await asyncio.wait_for(proc.wait(), timeout)
+    except TimeoutError:
+        proc.kill()
+        return await proc.wait()
+
+
+@contextlib.asynccontextmanager
+async def bot_process(sb: SandboxEndpoint, kind: str, *,
+                      no_framework: bool = False) -> AsyncIterator[BotProcess]:
+    """One bot (``bare`` or ``zoryx``) in its own process (``_bot_process.py``), ready.
+
+    The child gets its own heap and interpreter state, so runs do not leak into each other.
+    ``no_framework`` alone decides the Zoryx variant: ``ZORYX_BENCH_NO_FRAMEWORK`` is not
+    passed on to the child.
+    """
+    args = [str(HERE / "_bot_process.py"), "--kind", kind, "--url", sb.url, "--token", sb.token]
+    if no_framework:
+        args.append("--no-framework")
+    env = {k: v for k, v in os.environ.items() if k != "ZORYX_BENCH_NO_FRAMEWORK"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        env=env)
+    try:
+        assert proc.stdout is not None
+        line = await asyncio.wait_for(proc.stdout.readline(), 300)
+        if not line:
+            raise RuntimeError(f"{kind} bot process exited ({await proc.wait()}) before ready")
+        info = json.loads(line)
+        assert info["ready"] and info["pid"] == proc.pid, info
+        yield BotProcess(proc.pid, kind, psutil.Process(proc.pid))
+    finally:
+        code = await _stop_bot(proc)
+    if code != 0:
+        raise RuntimeError(f"{kind} bot process exited with {code}")
 
 
 def now() -> float:

@@ -133,11 +133,14 @@ class ZoryxBot(commands.AutoShardedBot):
     async def invoke(self, ctx: commands.Context) -> None:  # type: ignore[type-arg]
         """Run a prefix command, then record it inline (no extra event task per command)."""
         await super().invoke(ctx)
-        if ctx.command is not None and not ctx.command_failed:
-            self._record(ctx, None)
-            await self.emit_hook("command_executed", command=ctx.command.qualified_name,
-                                 user_id=ctx.author.id,
-                                 guild_id=ctx.guild.id if ctx.guild else None)
+        command = ctx.command
+        if command is not None and not ctx.command_failed:
+            name = command.qualified_name
+            guild_id = self._count(ctx, name, None)
+            hooks = self.services.extra.get("hooks")
+            if hooks is not None:
+                await hooks.emit("command_executed", command=name, user_id=ctx.author.id,
+                                 guild_id=guild_id)
 
     async def on_ready(self) -> None:
         if not self.ready_once:
@@ -172,24 +175,29 @@ class ZoryxBot(commands.AutoShardedBot):
             await self.emit_hook("command_executed", command=name, user_id=interaction.user.id,
                                  guild_id=interaction.guild_id)
 
-    def _record(self, ctx: commands.Context, error: BaseException | None) -> None:  # type: ignore[type-arg]
-        if ctx.command is None:
-            return
-        name = ctx.command.qualified_name
+    def _count(
+        self,
+        ctx: commands.Context,  # type: ignore[type-arg]
+        name: str,
+        error: BaseException | None,
+    ) -> int | None:
+        """Count one execution in the metrics and the usage buffer; returns the guild ID."""
+        guild = ctx.guild
         self.services.metrics.record_command(
-            name, user=str(ctx.author), guild=_guild_name(ctx.guild), error=error
+            name, user=str(ctx.author), guild=None if guild is None else guild.name, error=error
         )
-        self.services.db.increment_usage(
-            name, ctx.guild.id if ctx.guild else None, error=error is not None
-        )
+        guild_id = None if guild is None else guild.id
+        self.services.db.increment_usage(name, guild_id, error=error is not None)
+        return guild_id
 
     async def record_command_error(self, ctx: commands.Context, error: BaseException) -> None:  # type: ignore[type-arg]
         """Called by the error handler so failed invocations count (and hooks hear of it)."""
-        self._record(ctx, error)
-        if ctx.command is not None:
-            await self.emit_hook("command_error", command=ctx.command.qualified_name,
-                                 user_id=ctx.author.id, error=f"{type(error).__name__}: {error}",
-                                 guild_id=ctx.guild.id if ctx.guild else None)
+        if ctx.command is None:
+            return
+        name = ctx.command.qualified_name
+        guild_id = self._count(ctx, name, error)
+        await self.emit_hook("command_error", command=name, user_id=ctx.author.id,
+                             error=f"{type(error).__name__}: {error}", guild_id=guild_id)
 
     # -- slash command sync -------------------------------------------------------------------
     def tree_fingerprint(self) -> str:

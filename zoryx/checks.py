@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -53,7 +54,13 @@ class PermissionPolicy:
         )
         self._cooldowns: dict[str, commands.CooldownMapping] = {}  # type: ignore[type-arg]
 
-    async def __call__(self, ctx: commands.Context) -> bool:  # type: ignore[type-arg]
+    def __call__(self, ctx: commands.Context) -> bool | Coroutine[Any, Any, bool]:  # type: ignore[type-arg]
+        """Pass (True), refuse (raise), or — only when a guild's role rules are not in
+        memory yet — return a coroutine that loads them (discord.py awaits awaitables).
+
+        Runs before every command, so the common path is synchronous: no coroutine, no
+        task, no SQLite.
+        """
         command = ctx.command
         if command is None:
             return True
@@ -61,23 +68,32 @@ class PermissionPolicy:
             return True
         if is_owner_only(command):
             raise commands.NotOwner("Only the bot owner can use this command.")
-        if ctx.guild is not None and isinstance(ctx.author, discord.Member):
-            await self._check_roles(ctx, ctx.author, command.qualified_name)
+        guild, member = ctx.guild, ctx.author
+        if guild is not None and isinstance(member, discord.Member):
+            name = command.qualified_name
+            if not (member.id == guild.owner_id or member.guild_permissions.administrator):
+                roles = self.bot.services.db.cached_command_roles(guild.id, name)
+                if roles is None:
+                    return self._check_slow(ctx, member, name)
+                self._require_roles(member, roles, name)
         self._check_cooldown(ctx, command)
         return True
 
-    async def _check_roles(
+    async def _check_slow(
         self,
-        ctx: commands.Context,
-        member: discord.Member,  # type: ignore[type-arg]
+        ctx: commands.Context,  # type: ignore[type-arg]
+        member: discord.Member,
         name: str,
-    ) -> None:
-        assert ctx.guild is not None
-        if member.id == ctx.guild.owner_id or member.guild_permissions.administrator:
-            return
-        required = await self.bot.services.db.get_command_roles(ctx.guild.id, name)
-        if not required:
-            required = list(self.bot.services.config.command_permissions.get(name, []))
+    ) -> bool:
+        assert ctx.guild is not None and ctx.command is not None
+        roles = await self.bot.services.db.get_command_roles(ctx.guild.id, name)
+        self._require_roles(member, roles, name)
+        self._check_cooldown(ctx, ctx.command)
+        return True
+
+    def _require_roles(self, member: discord.Member, roles: Sequence[int], name: str) -> None:
+        """Raise MissingAnyRole unless ``member`` has one of the guild's (or config's) roles."""
+        required = list(roles) or self.bot.services.config.command_permissions.get(name, [])
         if required and not any(member.get_role(int(r)) for r in required):
             raise commands.MissingAnyRole(list(required))
 

@@ -27,6 +27,7 @@ from .config import (
     owner_ids,
     secrets,
 )
+from .gctune import tune_for_long_run, tuning_enabled
 
 log = logging.getLogger("zoryx.runtime")
 
@@ -65,8 +66,11 @@ class Runtime:
         sandbox_world: str = "demo",
         sandbox_options: dict[str, Any] | None = None,
         environ: dict[str, str] | None = None,
+        tune_gc: bool = False,
     ) -> None:
         self.bot_dir = bot_dir.resolve()
+        # The CLI faces (run --headless, tui) tune the collector once ready; see gctune.
+        self.tune_gc = tune_gc
         self.console_logging = console_logging
         self.sandbox_world = sandbox_world
         self.sandbox_options = sandbox_options or {}
@@ -192,6 +196,8 @@ class Runtime:
             str(bot.user), len(bot.guilds), bot.shard_count or 1, self.sandbox is not None
         )
         log.info(self.ready.line())
+        if self.tune_gc and tuning_enabled():
+            tune_for_long_run()
         for callback in self.on_ready:
             callback(self.ready)
         return self.ready
@@ -253,6 +259,7 @@ def run_headless(bot_dir: Path, **options: Any) -> int:
 
 
 async def _headless(bot_dir: Path, **options: Any) -> int:
+    options.setdefault("tune_gc", True)
     runtime = Runtime(bot_dir, **options)
     loop = asyncio.get_running_loop()
     signals_seen = 0

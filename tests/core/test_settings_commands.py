@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from zoryx.operator import CONSOLE_OWNER
+
 from .conftest import role_mention, run, silent, title
 
 LOOP = pytest.mark.asyncio(loop_scope="module")
@@ -154,6 +156,34 @@ async def test_config_role_rule_is_enforced_per_guild(runtime: Any) -> None:
     assert helper  # used above via name; the mention form works as well
     settings = await run(runtime, "owner", "!serversettings")
     assert "every command is open" in field(settings, "Command permissions")
+
+
+@LOOP
+async def test_rules_and_prefix_hold_when_read_back_from_sqlite(runtime: Any) -> None:
+    """With the in-memory caches dropped, the first command reads SQLite (the slow path of
+    the prefix resolver and the permission policy) and the stored settings still apply."""
+    mod = role_mention(runtime, "Moderator")
+    assert title(await run(runtime, "owner", f"!config stats {mod}")) == "✅ Rule saved"
+    assert title(await run(runtime, "owner", "!setprefix ?", guild=PIXEL)) == "✅ Prefix changed"
+    db, operator = runtime.services.db, runtime.bot.operator
+    guild_id = runtime.sandbox.guild(PIXEL).id
+    try:
+        for check in ("judy", "alice"):
+            cleared = await operator.clear_caches(CONSOLE_OWNER)
+            assert cleared["guild_cache_entries_cleared"] >= 1
+            assert db.cached_guild_settings(guild_id) is None
+            if check == "judy":  # no Moderator role: denied on the cold path
+                denied = await run(runtime, "judy", "!stats")
+                assert title(denied) == "❌ Missing role"
+            else:
+                assert title(await run(runtime, "alice", "!stats")) == "📊 Bot statistics"
+            await silent(runtime, "heidi", "!stats", guild=PIXEL)  # old prefix: ignored
+            await operator.clear_caches(CONSOLE_OWNER)
+            assert title(await run(runtime, "heidi", "?stats", guild=PIXEL)) == "📊 Bot statistics"
+            assert db.cached_guild_settings(guild_id) is not None  # loaded once, cached again
+    finally:
+        await run(runtime, "owner", "!config stats none")
+        await run(runtime, "owner", "?setprefix reset", guild=PIXEL)
 
 
 @LOOP

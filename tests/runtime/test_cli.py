@@ -96,6 +96,7 @@ def test_run_headless_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
     assert proc.wait(30) == 0
     log = (tmp_path / "botlogs" / "current_run.log").read_text()
     assert "shutting down (SIGTERM)" in log and "backed up" in log
+    assert "garbage collector tuned" in log  # the CLI face tunes the collector once ready
     assert list((tmp_path / "data").rglob("main_*.db"))
 
 

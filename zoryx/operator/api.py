@@ -289,9 +289,11 @@ class OperatorAPI:
 
     async def clear_caches(self, actor: Actor) -> dict[str, Any]:
         async def work() -> dict[str, Any]:
-            before = self.bot.services.store.metrics().cache_size
-            self.bot.services.store.clear_cache()
-            return {"atomic_cache_entries_cleared": before}
+            services = self.bot.services
+            before = services.store.metrics().cache_size
+            services.store.clear_cache()
+            return {"atomic_cache_entries_cleared": before,
+                    "guild_cache_entries_cleared": services.db.clear_caches()}
 
         return await self._act(actor, "clear_caches", "caches", work)
 

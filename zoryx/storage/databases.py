@@ -109,6 +109,9 @@ class _SettingsCache:
     def discard(self, guild_id: int) -> None:
         self._data.pop(guild_id, None)
 
+    def clear(self) -> None:
+        self._data.clear()
+
 
 def _check_guild(guild_id: int) -> int:
     if isinstance(guild_id, bool) or not isinstance(guild_id, int) or guild_id <= 0:
@@ -250,6 +253,20 @@ class Databases:
         loaded = await self._guild_read(guild_id, GuildSettings(), gdb.read_config)
         return self._cache.put(guild_id, loaded, overwrite=False)
 
+    def clear_caches(self) -> int:
+        """Drop the in-memory guild settings and role rules (re-read from SQLite on use).
+
+        Returns how many guild entries were dropped.
+        """
+        dropped = len(self._cache) + len(self._role_rules)
+        self._cache.clear()
+        self._role_rules.clear()
+        return dropped
+
+    def cached_guild_settings(self, guild_id: int) -> GuildSettings | None:
+        """The guild's settings if they are in memory, else None (never touches SQLite)."""
+        return self._cache.get(guild_id)
+
     async def get_prefix(self, guild_id: int) -> str | None:
         """The guild's custom prefix, or None to use the global one."""
         return (await self.guild_settings(guild_id)).prefix
@@ -289,6 +306,18 @@ class Databases:
             rules = cached
             self._role_rules.move_to_end(guild_id)
         return list(rules.get(command, ()))
+
+    def cached_command_roles(self, guild_id: int, command: str) -> tuple[int, ...] | None:
+        """The roles allowed to run ``command`` if the guild's rules are in memory, else None.
+
+        The synchronous twin of :meth:`get_command_roles` for the per-command fast path.
+        """
+        rules = self._role_rules.get(guild_id)
+        if rules is None:
+            return None
+        self._role_rules.move_to_end(guild_id)
+        roles = rules.get(command)
+        return tuple(roles) if roles else ()
 
     async def set_command_roles(self, guild_id: int, command: str, role_ids: list[int]) -> None:
         """Replace the roles allowed to run ``command``; an empty list removes the rule."""
