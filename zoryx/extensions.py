@@ -178,7 +178,8 @@ class ExtensionManager:
             if info is None:
                 info = self.extensions[name] = ExtensionInfo(name, path)
             info.path = path
-            info.metadata = metas[name]
+            if info.state != "loaded":  # a loaded one keeps the metadata of the running code
+                info.metadata = metas[name]
             if name in self.blacklist and info.state != "loaded":
                 info.state = "blacklisted"
         for name in list(self.extensions):
@@ -256,15 +257,19 @@ class ExtensionManager:
             if info is None or info.state != "loaded":
                 return await self._load(name)
             await self.discover()
+            running = info.metadata  # restored if the new code is refused or fails
+            info.metadata = await asyncio.to_thread(read_metadata, info.path)
             started = time.perf_counter()
             try:
                 for check in self.before_load:
                     await check(info)
                 await self.bot.reload_extension(info.module)
             except ExtensionRefused as exc:
+                info.metadata = running
                 info.error = str(exc)
                 return info
             except commands.ExtensionError as exc:
+                info.metadata = running
                 cause = exc.__cause__ or exc
                 info.error = f"reload failed, previous version kept: {_short(cause)}"
                 info.traceback = _format(cause)

@@ -11,7 +11,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.core import embeds
-from cogs.core._common import Ctx, clip, join_lines
+from cogs.core._common import Ctx, actor, clip, join_lines
+from zoryx.operator import OperatorError
 
 if TYPE_CHECKING:
     from zoryx.bot import ZoryxBot
@@ -80,6 +81,7 @@ class EventHooks(commands.Cog, name="Event Hooks"):
         for hook_id in disabled_ids(data.get("disabled") or []):
             self.service.set_enabled(hook_id, False, strict=False)
         self.service.alert_sink = self.send_alert
+        self.service.persist = self.save
         self.service.start()
 
     async def cog_unload(self) -> None:
@@ -161,9 +163,7 @@ class EventHooks(commands.Cog, name="Event Hooks"):
     @commands.command(description="Disable a hook by ID (owner)", extras=OWNER_ONLY)
     async def eh_disable(self, ctx: Ctx, hook_id: str) -> None:
         """Stop running a hook (e.g. ``command_executed:log_command``) until re-enabled."""
-        if await self._known(ctx, hook_id):
-            self.service.set_enabled(hook_id, False)
-            await self.save()
+        if await self._known(ctx, hook_id) and await self._set_enabled(ctx, hook_id, False):
             await ctx.send(
                 embed=embeds.success(
                     "Hook disabled",
@@ -174,10 +174,19 @@ class EventHooks(commands.Cog, name="Event Hooks"):
     @commands.command(description="Re-enable a disabled hook (owner)", extras=OWNER_ONLY)
     async def eh_enable(self, ctx: Ctx, hook_id: str) -> None:
         """Run a disabled hook again."""
-        if await self._known(ctx, hook_id):
-            self.service.set_enabled(hook_id, True)
-            await self.save()
+        if await self._known(ctx, hook_id) and await self._set_enabled(ctx, hook_id, True):
             await ctx.send(embed=embeds.success("Hook enabled", f"`{hook_id}` runs again."))
+
+    async def _set_enabled(self, ctx: Ctx, hook_id: str, enabled: bool) -> bool:
+        """Through the operator API (role check, audit, persistence); reports a refusal."""
+        operator = self.bot.operator
+        assert operator is not None, "the runtime sets bot.operator before the bot starts"
+        try:
+            await operator.set_hook_enabled(actor(ctx), hook_id, enabled)
+        except OperatorError as exc:
+            await ctx.send(embed=embeds.error("Not changed", str(exc)))
+            return False
+        return True
 
     @commands.command(description="Close a hook's circuit breaker (owner)", extras=OWNER_ONLY)
     async def eh_reset_circuit(self, ctx: Ctx, hook_id: str) -> None:

@@ -110,6 +110,8 @@ class EventHookService:
         self.total_restarts = 0
         self._last_crash: float | None = None
         self.emitted = self.dropped = self.dispatched = 0
+        # Set by the cog: writes the disabled set (and its own settings) to the store.
+        self.persist: Callable[[], Awaitable[None]] | None = None
 
     # -- registration -------------------------------------------------------------------
     def register(self, event: str, callback: HookCallback, priority: int = 0) -> str:
@@ -186,6 +188,11 @@ class EventHookService:
             self._disabled.discard(hook_id)
         else:
             self._disabled.add(hook_id)
+
+    async def save(self) -> None:
+        """Persist the disabled hooks (through :attr:`persist`), so they stay disabled."""
+        if self.persist is not None:
+            await self.persist()
 
     @property
     def disabled(self) -> frozenset[str]:

@@ -80,6 +80,11 @@ async def test_failed_reload_keeps_old_version_and_shows_traceback(runtime: Any)
         assert trace.startswith("```py\n") and trace.endswith("\n```")
         assert len(trace) <= 1024
         assert (await run(runtime, "frank", "!hello")).content == "Hello from slash reload"
+        # what the faces show is still the running version, not the broken file's
+        info = runtime.bot.extension_manager.get("greeter")
+        assert info.state == "loaded" and info.metadata.get("version") == "1.2.3"
+        await runtime.bot.extension_manager.discover()  # a rescan keeps it too
+        assert info.metadata.get("version") == "1.2.3"
     finally:
         path.write_text(good, "utf-8")
 

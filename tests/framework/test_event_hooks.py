@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from zoryx.operator import CONSOLE_OWNER
 from zoryx.runtime import Runtime
 
 from .conftest import FakeClock, eventually, mention, run, start_runtime, title, write_bot_dir
@@ -297,6 +298,23 @@ async def test_disable_enable_and_unknown_ids(hooks_rt: Runtime) -> None:
         assert title(msg) == "❌ Unknown hook", command
     msg = await run(hooks_rt, "owner", "!eh_disable")
     assert title(msg) == "❌ Missing argument"
+
+
+@LOOP
+async def test_enable_disable_go_through_the_operator_api_and_persist(hooks_rt: Runtime) -> None:
+    """Discord commands and the console (operator API) both audit and persist the change."""
+    hook_id = "command_executed:Hooky.on_command_done"
+    config = Path(hooks_rt.services.data_dir) / "event_hooks_config.json"
+    await hooks_rt.bot.operator.set_hook_enabled(CONSOLE_OWNER, hook_id, False)
+    assert json.loads(config.read_text())["disabled"] == [hook_id]
+    await hooks_rt.bot.operator.set_hook_enabled(CONSOLE_OWNER, hook_id, True)
+    assert json.loads(config.read_text())["disabled"] == []
+    await run(hooks_rt, "owner", f"!eh_disable {hook_id}")
+    await run(hooks_rt, "owner", f"!eh_enable {hook_id}")
+    records = await hooks_rt.bot.operator.audit.recent(10)
+    toggles = [(r.source, r.target) for r in records if r.action == "set_hook_enabled" and r.ok]
+    assert toggles[:4] == [("discord", f"{hook_id}=True"), ("discord", f"{hook_id}=False"),
+                           ("console", f"{hook_id}=True"), ("console", f"{hook_id}=False")]
 
 
 @LOOP

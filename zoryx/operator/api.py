@@ -311,10 +311,12 @@ class OperatorAPI:
 
     async def set_hook_enabled(self, actor: Actor, hook_id: str, enabled: bool) -> None:
         async def work() -> None:
+            hooks = self._hooks()
             try:
-                self._hooks().set_enabled(hook_id, enabled)
+                hooks.set_enabled(hook_id, enabled)
             except KeyError:
                 raise OperatorError(f"unknown hook {hook_id}") from None
+            await hooks.save()  # kept across restarts, whichever face asked
         await self._act(actor, "set_hook_enabled", f"{hook_id}={enabled}", work)
 
     async def reset_hook_circuit(self, actor: Actor, hook_id: str) -> None:
