@@ -14,7 +14,7 @@ from discord.ext import commands
 
 from zoryx.sandbox import Sandbox
 from zoryx.sandbox.cdn import PLACEHOLDER_PNG
-from zoryx.sandbox.control import _is_loopback
+from zoryx.sandbox.control_request import is_loopback
 from zoryx.testing import run_bot
 
 from .helpers import eventually
@@ -418,6 +418,6 @@ async def test_auth_and_errors(sandbox: Sandbox, control: Control) -> None:
 
 
 def test_only_loopback_clients_are_answered() -> None:
-    assert _is_loopback("127.0.0.1") and _is_loopback("::1")
-    assert not _is_loopback("192.168.1.20")
-    assert not _is_loopback(None) and not _is_loopback("")
+    assert is_loopback("127.0.0.1") and is_loopback("::1")
+    assert not is_loopback("192.168.1.20")
+    assert not is_loopback(None) and not is_loopback("")
