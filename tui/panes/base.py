@@ -9,6 +9,8 @@ cog's private state.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.containers import Vertical
@@ -54,7 +56,28 @@ class Pane(Vertical):
         return self.app.actor  # type: ignore[attr-defined, no-any-return]
 
     async def refresh_data(self) -> None:
-        """Re-read the services and update the widgets (called on a timer while visible)."""
+        """Re-read the services and update the widgets (called on a timer while visible).
+
+        The console shares the bot's event loop: update only the widgets whose content
+        changed, and let the screen paint between widgets (:meth:`painted`).
+        """
+
+    async def painted(self, timeout: float = 0.25) -> None:
+        """Wait until the screen has painted what this pane changed so far.
+
+        A refresh that updates several widgets awaits this between them, so that each
+        repaint is a short step of the event loop with the bot's work in between, rather
+        than one long repaint of everything at once. Never waits more than ``timeout``.
+        """
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def mark() -> None:
+            if not done.done():
+                done.set_result(None)
+
+        if self.call_after_refresh(mark):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done, timeout)
 
     def apply_filter(self, text: str) -> None:
         """Filter the pane's main table (``/``); panes without a table ignore it."""

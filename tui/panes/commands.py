@@ -1,8 +1,10 @@
 """Commands: every prefix, hybrid, converted and slash command, with usage, and a way to run one.
 
 Usage counts come from ``services.db.command_usage`` (persisted plus pending counts),
-loaded in a worker every few seconds rather than on every refresh. On the sandbox, ``enter``
-runs the selected command as the sandbox user ``owner`` and shows the bot's answer.
+loaded in a worker every few seconds rather than on every refresh; only the usage cells
+that changed are updated then (any update repaints the whole DataTable, which is costly
+beside a busy bot). On the sandbox, ``enter`` runs the selected command as the sandbox
+user ``owner`` and shows the bot's answer.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
-from tui.widgets import FROZEN, PromptScreen, TracebackView, ago, matches, plain
+from tui.widgets import FROZEN, LiveStatic, PromptScreen, TracebackView, ago, matches, plain
 
 from .base import Pane
 
@@ -94,10 +96,11 @@ class CommandsPane(Pane):
         self.usage: dict[str, Any] = {}
         self._filter = ""
         self._shown_key: tuple[Any, ...] = ()
+        self._shown_usage: dict[str, tuple[str, str, str]] = {}  # row key -> usage cells shown
         self._usage_at = 0.0
 
     def compose(self) -> ComposeResult:
-        yield Static(id="cmd-status", classes="pane-hint")
+        yield LiveStatic(id="cmd-status", classes="pane-hint")
         table: DataTable[Any] = DataTable(id="cmd-table", cursor_type="row", zebra_stripes=True)
         # Cells updated in place get fixed widths (a DataTable may keep painting a row at
         # a column's old width after the content grew).
@@ -140,8 +143,7 @@ class CommandsPane(Pane):
         for name, result in zip(names, results, strict=True):
             if not isinstance(result, BaseException):
                 self.usage[name] = result
-        self._shown_key = ()
-        self._render_rows()
+        self._render_rows(usage=True)
 
     def _visible(self) -> list[CommandRow]:
         return [
@@ -150,18 +152,22 @@ class CommandsPane(Pane):
             if matches(f"{row.name} {KINDS[row.kind]} {row.cog} {row.description}", self._filter)
         ]
 
-    def _render_rows(self) -> None:
+    def _render_rows(self, *, usage: bool = False) -> None:
+        """Show the rows (rebuilt only if they changed); ``usage``: new usage counts came."""
         visible = self._visible()
         key = (tuple(row.key for row in visible), self._filter, len(self.usage))
         if key == self._shown_key:
-            self._update_usage_cells(visible)
+            if usage:
+                self._update_usage_cells(visible)
             return
         self._shown_key = key
         table = self.table
         selected = self._selected()
         table.clear()
+        self._shown_usage.clear()
         for row in visible:
             uses, last, errors = self._usage_cells(row)
+            self._shown_usage[row.key] = (uses, last, errors.plain)
             cells = plain(KINDS[row.kind], row.name, row.cog, uses, last, errors, row.description)
             table.add_row(*cells, key=row.key)
         if selected is not None and selected.key in {r.key for r in visible}:
@@ -177,12 +183,20 @@ class CommandsPane(Pane):
         return str(usage.count), last, errors
 
     def _update_usage_cells(self, visible: list[CommandRow]) -> None:
+        """Update the usage cells that changed (any update repaints the whole table)."""
         table = self.table
         for row in visible:
             uses, last, errors = self._usage_cells(row)
-            table.update_cell(row.key, "uses", Text(uses))
-            table.update_cell(row.key, "last", Text(last))
-            table.update_cell(row.key, "errors", errors)
+            shown = self._shown_usage.get(row.key)
+            if shown == (uses, last, errors.plain):
+                continue
+            self._shown_usage[row.key] = (uses, last, errors.plain)
+            if shown is None or shown[0] != uses:
+                table.update_cell(row.key, "uses", Text(uses))
+            if shown is None or shown[1] != last:
+                table.update_cell(row.key, "last", Text(last))
+            if shown is None or shown[2] != errors.plain:
+                table.update_cell(row.key, "errors", errors)
 
     def _update_status(self, shown: int) -> None:
         counts = {kind: sum(1 for r in self.rows if r.kind == kind) for kind in KINDS}
@@ -191,7 +205,7 @@ class CommandsPane(Pane):
         if self._filter:
             parts.append(f"filter: {self._filter!r}")
         parts.append("enter: run" if self.runtime.sandbox is not None else "live: read-only")
-        self.query_one("#cmd-status", Static).update(Text(" · ".join(parts)))
+        self.query_one("#cmd-status", LiveStatic).show_text(" · ".join(parts))
 
     def _selected(self) -> CommandRow | None:
         table = self.table

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
-from tui.widgets import FROZEN, CommandError, matches, resolve_guild
+from tui.widgets import FROZEN, CommandError, LiveStatic, matches, resolve_guild
 from zoryx.operator import OperatorError
 
 from ._console import confirm, hide_result_box, show_result_box
@@ -85,11 +85,11 @@ class GuildsPane(Pane):
         self._shown: tuple[GuildRow, ...] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="gld-status", classes="pane-hint")
+        yield LiveStatic(id="gld-status", classes="pane-hint")
         table: DataTable[Any] = DataTable(id="gld-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("Guild", "ID", "Members", "Channels", "Owner", "Joined")
         yield table
-        yield Static(id="gld-detail", classes="pane-hint")
+        yield LiveStatic(id="gld-detail", classes="pane-hint")
         result = Static(id="gld-result", classes="result")
         result.border_title = "Result"
         yield result
@@ -131,7 +131,7 @@ class GuildsPane(Pane):
         hint = f"{len(visible)}/{len(self.rows)} guilds · {members} members in all"
         if self._filter:
             hint += f" · filter: {self._filter!r}"
-        self.query_one("#gld-status", Static).update(hint + " · L leave")
+        self.query_one("#gld-status", LiveStatic).show_text(hint + " · L leave")
         self._update_detail()
 
     def _update_detail(self) -> None:
@@ -144,7 +144,7 @@ class GuildsPane(Pane):
                 f"shard {row.shard if row.shard is not None else 0} · created {row.created}"
             )
         )
-        self.query_one("#gld-detail", Static).update(text)
+        self.query_one("#gld-detail", LiveStatic).show_text(text)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._update_detail()

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
-from tui.widgets import FROZEN, clock, matches
+from tui.widgets import FROZEN, LiveStatic, clock, matches
 from zoryx.operator import OperatorError
 
 from ._console import confirm, hide_result_box, show_result_box
@@ -71,7 +71,7 @@ class HooksPane(Pane):
         self._history_key: tuple[Any, ...] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="hk-status", classes="pane-hint")
+        yield LiveStatic(id="hk-status", classes="pane-hint")
         off = Static(id="hk-off", classes="card")
         off.border_title = "Event hooks are off"
         off.display = False
@@ -108,7 +108,7 @@ class HooksPane(Pane):
         stats = service.stats()
         self._render_hooks()
         self._render_history(service.history(HISTORY_ROWS))
-        self.query_one("#hk-status", Static).update(
+        self.query_one("#hk-status", LiveStatic).show_text(
             f"{stats['hooks']} hooks on {stats['events']} events · {stats['disabled']} off · "
             f"{stats['open_circuits']} open circuits · queue {stats['queue']}/"
             f"{stats['queue_size']} · worker {stats['worker']} · dropped {stats['dropped']}"
@@ -131,7 +131,7 @@ class HooksPane(Pane):
         card.display = off
         if off:
             card.update(self._why_off())
-            self.query_one("#hk-status", Static).update("event hooks: off")
+            self.query_one("#hk-status", LiveStatic).show_text("event hooks: off")
 
     def _why_off(self) -> Text:
         toggles = self.runtime.services.toggles

@@ -2,20 +2,23 @@
 
 Log records reach the pane through the app's :class:`~tui.widgets.LogBuffer` (bounded to
 2,000 lines, already redacted); the pane polls it every half second and appends only what
-is new, so a chatty bot costs one batch per tick.
+is new, so a chatty bot costs one batch per tick. The events table likewise only receives
+the events that are new since the last tick (a :class:`~tui.widgets.LiveTable`, which
+renders just the lines on screen): a busy bot runs commands all the time.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, RichLog, Static
+from textual.widgets import RichLog, Static
 
-from tui.widgets import LogEntry, clock, matches, plain
+from tui.widgets import LiveStatic, LiveTable, LogEntry, clock, matches, plain
 
 from .base import Pane
 
@@ -29,6 +32,7 @@ LEVEL_STYLE = {
 }
 SHORT_LEVEL = {"WARNING": "WARN", "CRITICAL": "CRIT"}
 MAX_EVENTS = 100
+T = TypeVar("T")
 
 
 class LogsPane(Pane):
@@ -55,15 +59,17 @@ class LogsPane(Pane):
         self._seq = 0
         self._floor = 0
         self._shown = 0
-        self._events_key: tuple[Any, ...] = ()
+        self._events_stale = True  # rebuild the events table from scratch on the next tick
+        self._last_record: Any = None  # the newest command record / guild event shown
+        self._last_guild: Any = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="logs-status", classes="pane-hint")
+        yield LiveStatic(id="logs-status", classes="pane-hint")
         yield RichLog(id="logs-view", max_lines=2000, wrap=True, markup=False, auto_scroll=True)
         yield Static("Events — commands, errors, guild joins/leaves", classes="pane-hint")
-        table: DataTable[Any] = DataTable(id="logs-events", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Time", "Kind", "What", "Detail")
-        yield table
+        yield LiveTable(
+            "Time", "Kind", "What", "Detail", max_rows=MAX_EVENTS, cursor=True, id="logs-events"
+        )
 
     def on_mount(self) -> None:
         self._update_status()
@@ -89,8 +95,12 @@ class LogsPane(Pane):
 
     def _write(self, entries: list[LogEntry]) -> None:
         view = self.view
-        for entry in entries:
-            view.write(self._line(entry), scroll_end=self.follow)
+        # A burst longer than the view keeps would only be rendered to be dropped again;
+        # one write for the whole batch renders it in one go (half the cost per line).
+        kept = entries[-view.max_lines :] if view.max_lines else entries
+        if kept:
+            batch = Text("\n").join(self._line(entry) for entry in kept)
+            view.write(batch, scroll_end=self.follow)
         self._shown += len(entries)
 
     def _line(self, entry: LogEntry) -> Text:
@@ -108,37 +118,47 @@ class LogsPane(Pane):
         self._shown = 0
         self._seq = entries[-1].seq if entries else buffer.last_seq
         self._write([entry for entry in entries if self._wanted(entry)])
-        self._events_key = ()
+        self._events_stale = True
         self._refresh_events()
         self._update_status()
 
     def _refresh_events(self) -> None:
+        """Put the events that are new since the last tick on top of the events table."""
         runtime = self.runtime
         if runtime.services is None:
             return
         records = runtime.services.metrics.recent_commands()
         guild_events = list(self.app.guild_events)  # type: ignore[attr-defined]
-        key: tuple[Any, ...] = (len(records), records[-1].at if records else 0, self._filter)
-        key += (len(guild_events), guild_events[-1][0] if guild_events else 0)
-        if key == self._events_key:
+        new_records = _after(records, self._last_record)
+        new_guild = _after(guild_events, self._last_guild)
+        full = self._events_stale
+        if new_records is None or new_guild is None or full:
+            # The filter changed, or what was shown last fell out of the histories.
+            full = True
+            new_records, new_guild = list(records[-MAX_EVENTS:]), guild_events[-MAX_EVENTS:]
+        elif not new_records and not new_guild:
             return
-        self._events_key = key
-        rows: list[tuple[float, str, str, str]] = []
-        for record in records:
+        self._events_stale = False
+        self._last_record = records[-1] if records else None
+        self._last_guild = guild_events[-1] if guild_events else None
+        events: list[tuple[float, str, str, str]] = []
+        for record in new_records:
             kind = "✗ error" if record.error else "✓ command"
             where = f"{record.user} in {record.guild or 'DMs'}"
-            detail = record.error or where
-            rows.append((record.at, kind, record.name, detail))
-        for at, kind, what in guild_events:
-            rows.append((at, "+ joined" if kind == "joined" else "− left", what, "guild"))
-        rows.sort(key=lambda row: row[0], reverse=True)
-        table = self.query_one("#logs-events", DataTable)
-        table.clear()
-        for at, kind, what, detail in rows[:MAX_EVENTS]:
+            events.append((record.at, kind, record.name, record.error or where))
+        for at, kind, what in new_guild:
+            events.append((at, "+ joined" if kind == "joined" else "− left", what, "guild"))
+        events.sort(key=lambda event: event[0], reverse=True)
+        rows = []
+        for at, kind, what, detail in events[:MAX_EVENTS]:
             if matches(f"{kind} {what} {detail}", self._filter):
                 style = "bold red" if kind.startswith("✗") else ""
-                when = clock(at, self.frozen)
-                table.add_row(*plain(when, Text(kind, style=style), what, detail))
+                rows.append(plain(clock(at, self.frozen), Text(kind, style=style), what, detail))
+        table = self.query_one("#logs-events", LiveTable)
+        if full:
+            table.replace(rows)
+        else:
+            table.prepend(rows)
 
     def _update_status(self) -> None:
         level = logging.getLevelName(self.min_level)
@@ -146,7 +166,7 @@ class LogsPane(Pane):
         parts.append("following (f)" if self.follow else "paused — f follows again")
         if self._filter:
             parts.append(f"filter: {self._filter!r} (esc clears)")
-        self.query_one("#logs-status", Static).update(Text(" · ".join(parts)))
+        self.query_one("#logs-status", LiveStatic).show_text(" · ".join(parts))
 
     # -- contract --------------------------------------------------------------------------
     def apply_filter(self, text: str) -> None:
@@ -170,6 +190,19 @@ class LogsPane(Pane):
         """Clear the view; older lines stay in the buffer but are not shown again."""
         self._floor = self.app.log_buffer.last_seq  # type: ignore[attr-defined]
         self._rebuild()
+
+
+def _after(items: Sequence[T], last: object) -> list[T] | None:
+    """The items after ``last`` (by identity), oldest first; all of them when ``last`` is
+    None; None when ``last`` is no longer among the newest ``MAX_EVENTS`` (start over)."""
+    if last is None:
+        return list(items[-MAX_EVENTS:])
+    for back, item in enumerate(reversed(items)):
+        if item is last:
+            return list(items[len(items) - back :])
+        if back >= MAX_EVENTS:
+            break
+    return None
 
 
 PANE = LogsPane

@@ -1,23 +1,32 @@
-"""Overview: the bot's health at a glance (who, where, how busy, how well)."""
+"""Overview: the bot's health at a glance (who, where, how busy, how well).
+
+The pane runs beside a busy bot on the same event loop, so a refresh only touches what
+changed: a card is re-rendered only when its text changed, and without a screen layout
+unless its height changed; the recent-commands table only receives the commands that are
+new since the last refresh (a :class:`~tui.widgets.LiveTable`, which renders just the
+lines on screen).
+"""
 
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any
 
 from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Static
 
 from tui.widgets import (
     FROZEN,
+    LiveStatic,
+    LiveTable,
     clock,
     health_tier,
     human_bytes,
     human_duration,
-    kv_table,
+    kv_lines,
     plain,
     sparkline,
 )
@@ -39,22 +48,23 @@ class OverviewPane(Pane):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._recent_key: tuple[int, float] = (-1, 0.0)
+        self._recent_last: Any = None  # the newest command record shown
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="ov-top"):
-            bot_card = Static(id="ov-bot", classes="card")
+            bot_card = LiveStatic(id="ov-bot", classes="card")
             bot_card.border_title = "Bot"
             yield bot_card
-            health = Static(id="ov-health", classes="card")
+            health = LiveStatic(id="ov-health", classes="card")
             health.border_title = "Health"
             yield health
-        activity = Static(id="ov-activity", classes="card")
+        activity = LiveStatic(id="ov-activity", classes="card")
         activity.border_title = "Activity per minute"
         yield activity
-        recent: DataTable[Any] = DataTable(id="ov-recent", cursor_type="none", zebra_stripes=True)
+        recent = LiveTable(
+            "Time", "Command", "User", "Guild", "Result", max_rows=RECENT_ROWS, id="ov-recent"
+        )
         recent.border_title = "Recent commands"
-        recent.add_columns("Time", "Command", "User", "Guild", "Result")
         yield recent
 
     async def refresh_data(self) -> None:
@@ -65,29 +75,50 @@ class OverviewPane(Pane):
         sample = None if self.frozen else await self.app.process.sample()  # type: ignore[attr-defined]
         metrics = runtime.services.metrics
         snap = metrics.snapshot(top_n=5)
-        self.query_one("#ov-bot", Static).update(self._bot_card(bot))
-        self.query_one("#ov-health", Static).update(self._health_card(snap, sample))
-        self.query_one("#ov-activity", Static).update(self._activity_card(snap))
+        # The cards in one paint, the table in the next (see Pane.painted): each paint
+        # is a short step of the event loop, with the bot's work in between.
+        changed = False
+        cards = (("#ov-bot", self._bot_rows(bot)), ("#ov-health", self._health_rows(snap, sample)))
+        for card_id, rows in cards:
+            card = self.query_one(card_id, LiveStatic)
+            changed |= card.show(rows, partial(kv_lines, rows), len(rows))
+        changed |= self._activity_card(snap)
+        if changed:
+            await self.painted()
         self._recent(snap.recent_commands)
 
     def _recent(self, records: tuple[Any, ...]) -> None:
-        key = (len(records), records[-1].at if records else 0.0)
-        if key == self._recent_key:
+        """Add the commands recorded since the last refresh on top of the table."""
+        fresh: list[Any] = []
+        seen = False
+        for record in reversed(records):
+            if record is self._recent_last:
+                seen = True
+                break
+            fresh.append(record)
+            if len(fresh) == RECENT_ROWS:
+                break
+        if not fresh:
             return
-        self._recent_key = key
-        table = self.query_one("#ov-recent", DataTable)
-        table.clear()
-        for record in reversed(records[-RECENT_ROWS:]):
-            result = (
-                Text(f"✗ {record.error}", style="bold red")
-                if record.error
-                else Text("✓ ok", style="green")
-            )
-            when = clock(record.at, self.frozen)
-            table.add_row(*plain(when, record.name, record.user, record.guild or "DM", result))
+        self._recent_last = records[-1]
+        rows = [self._recent_row(record) for record in fresh]
+        table = self.query_one("#ov-recent", LiveTable)
+        if seen or len(fresh) == RECENT_ROWS:
+            table.prepend(rows)
+        else:  # the history started again (or the last one shown is long gone)
+            table.replace(rows)
+
+    def _recent_row(self, record: Any) -> list[object]:
+        result = (
+            Text(f"✗ {record.error}", style="bold red")
+            if record.error
+            else Text("✓ ok", style="green")
+        )
+        when = clock(record.at, self.frozen)
+        return plain(when, record.name, record.user, record.guild or "DM", result)
 
     # -- cards ---------------------------------------------------------------------------
-    def _bot_card(self, bot: Any) -> Any:
+    def _bot_rows(self, bot: Any) -> list[tuple[str, object]]:
         runtime = self.runtime
         sandbox = runtime.sandbox
         if sandbox is not None:
@@ -102,19 +133,17 @@ class OverviewPane(Pane):
             else ("—" if not math.isfinite(latency) else f"{latency * 1000:.0f} ms")
         )
         uptime = FROZEN if self.frozen else human_duration(runtime.services.metrics.uptime)
-        return kv_table(
-            [
-                ("User", Text(str(bot.user), style="bold")),
-                ("Discord", where),
-                ("Guilds", str(len(bot.guilds))),
-                ("Users", str(len(bot.users))),
-                ("Shards", str(bot.shard_count or 1)),
-                ("Latency", latency_text),
-                ("Uptime", uptime),
-            ]
-        )
+        return [
+            ("User", Text(str(bot.user), style="bold")),
+            ("Discord", where),
+            ("Guilds", str(len(bot.guilds))),
+            ("Users", str(len(bot.users))),
+            ("Shards", str(bot.shard_count or 1)),
+            ("Latency", latency_text),
+            ("Uptime", uptime),
+        ]
 
-    def _health_card(self, snap: Any, sample: Any) -> Any:
+    def _health_rows(self, snap: Any, sample: Any) -> list[tuple[str, object]]:
         tier = health_tier(snap.error_rate)
         basis = "lifetime"
         diagnostics = self.runtime.services.extra.get("diagnostics")
@@ -130,20 +159,18 @@ class OverviewPane(Pane):
             cpu = f"{sample.cpu_percent:.1f} %"
             memory = human_bytes(sample.rss)
         lag_text = FROZEN if self.frozen else f"{lag.last:.1f} ms (p99 {p99:.1f}, max {worst:.0f})"
-        return kv_table(
-            [
-                ("Tier", Text(f"● {tier.upper()} ({basis})", style=TIER_STYLE.get(tier, ""))),
-                ("Errors", f"{snap.error_rate * 100:.1f} % of {snap.commands} commands"),
-                ("Failed", str(snap.command_errors)),
-                ("CPU", cpu),
-                ("Memory", memory),
-                ("Loop lag", lag_text),
-            ]
-        )
+        return [
+            ("Tier", Text(f"● {tier.upper()} ({basis})", style=TIER_STYLE.get(tier, ""))),
+            ("Errors", f"{snap.error_rate * 100:.1f} % of {snap.commands} commands"),
+            ("Failed", str(snap.command_errors)),
+            ("CPU", cpu),
+            ("Memory", memory),
+            ("Loop lag", lag_text),
+        ]
 
-    def _activity_card(self, snap: Any) -> Any:
+    def _activity_card(self, snap: Any) -> bool:
         width = max(10, min(MAX_MINUTES, self.size.width - 40))
-        card = self.query_one("#ov-activity", Static)
+        card = self.query_one("#ov-activity", LiveStatic)
         card.border_title = f"Activity per minute (last {width} min) · loop lag per second"
         commands = snap.commands_per_minute[-width:]
         messages = snap.messages_per_minute[-width:]
@@ -160,7 +187,11 @@ class OverviewPane(Pane):
             ),
         ]
         top = " · ".join(f"{name} ×{count}" for name, count in snap.top_commands) or "none yet"
-        return Group(kv_table(rows), Text.assemble(("Top  ", "bold"), top))
+        top_line = Text.assemble(("Top  ", "bold"), top)
+        # The "Top" line wraps when long: its height decides whether the card must grow.
+        text_width = card.content_size.width
+        lines = len(rows) + len(top_line.wrap(self.app.console, text_width)) if text_width else None
+        return card.show((rows, top, text_width), lambda: Group(kv_lines(rows), top_line), lines)
 
 
 def _series(values: tuple[int, ...], width: int, total: int, colour: str) -> Text:

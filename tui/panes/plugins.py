@@ -18,7 +18,15 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from tui.widgets import FROZEN, CommandError, ConfirmScreen, TracebackView, matches, plain
+from tui.widgets import (
+    FROZEN,
+    CommandError,
+    ConfirmScreen,
+    LiveStatic,
+    TracebackView,
+    matches,
+    plain,
+)
 
 from .base import Pane
 
@@ -77,7 +85,7 @@ class PluginsPane(Pane):
         self._shown: tuple[PluginRow, ...] = ()
 
     def compose(self) -> ComposeResult:
-        yield Static(id="plg-status", classes="pane-hint")
+        yield LiveStatic(id="plg-status", classes="pane-hint")
         table: DataTable[Any] = DataTable(id="plg-table", cursor_type="row", zebra_stripes=True)
         for label in COLUMNS:
             table.add_column(label, key=label, width=FIXED_WIDTHS.get(label))
@@ -166,7 +174,8 @@ class PluginsPane(Pane):
         hint = f"{loaded}/{extensions} extensions loaded · {len(self.rows) - extensions} cogs"
         if self._filter:
             hint += f" · filter: {self._filter!r}"
-        self.query_one("#plg-status", Static).update(Text(hint + " · r reload · l load · u unload"))
+        hint += " · r reload · l load · u unload"
+        self.query_one("#plg-status", LiveStatic).show_text(hint)
 
     def selected(self) -> PluginRow | None:
         table = self.table

@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, RichLog, Select, Static
 
-from tui.widgets import CommandError
+from tui.widgets import CommandError, LiveStatic
 
 from .base import Pane
 
@@ -90,7 +90,7 @@ class SandboxPane(Pane):
             yield Input(str(DEFAULT_RATE), id="sbx-rate", type="integer", compact=True)
             yield Label("actions/min")
             yield Button("Start", id="sbx-sim", compact=True)
-        yield Static(id="sbx-stats")
+        yield LiveStatic(id="sbx-stats")
 
     # -- the world ---------------------------------------------------------------------------
     @property
@@ -266,11 +266,13 @@ class SandboxPane(Pane):
 
         if raw.isdigit() and 0 < int(raw) <= ActivitySimulator.MAX_RATE:
             return int(raw)
-        self.query_one("#sbx-stats", Static).update(
-            Text(
+        self.query_one("#sbx-stats", LiveStatic).show(
+            ("rate", ActivitySimulator.MAX_RATE),
+            lambda: Text(
                 f"The rate must be 1 to {ActivitySimulator.MAX_RATE:g} actions per minute.",
                 style="bold red",
-            )
+            ),
+            None,
         )
         return None
 
@@ -313,7 +315,10 @@ class SandboxPane(Pane):
         simulator = self.simulator()
         stats = simulator.stats() if simulator is not None else None
         running = bool(stats and stats["running"])
-        self.query_one("#sbx-sim", Button).label = "Stop" if running else "Start"
+        button = self.query_one("#sbx-sim", Button)
+        label = "Stop" if running else "Start"
+        if str(button.label) != label:
+            button.label = label
         text = Text()
         if stats is None:
             text.append("○ stopped", style="dim")
@@ -335,7 +340,10 @@ class SandboxPane(Pane):
                 last = recent[-1]
                 where = f" in #{last['channel']}" if last.get("channel") else ""
                 text.append(f"\nlast: {last['kind']} by {last['user']}{where} ({last['guild']})")
-        self.query_one("#sbx-stats", Static).update(text)
+        stats_line = self.query_one("#sbx-stats", LiveStatic)
+        width = stats_line.content_size.width  # the height decides whether to lay out
+        lines = len(text.wrap(self.app.console, width)) if width else None
+        stats_line.show((text.plain, tuple(text.spans), width), lambda: text, lines)
 
     # -- ``:`` commands ------------------------------------------------------------------------
     def command_help(self) -> list[tuple[str, str]]:

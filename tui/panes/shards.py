@@ -14,9 +14,9 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
-from tui.widgets import FROZEN, clock, sparkline
+from tui.widgets import FROZEN, LiveStatic, clock, sparkline
 
 from .base import Pane
 
@@ -44,9 +44,10 @@ class ShardsPane(Pane):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.history: dict[int, deque[float]] = {}
+        self._shown: dict[str, tuple[Any, ...]] = {}  # shard id -> cells shown
 
     def compose(self) -> ComposeResult:
-        yield Static(id="shd-status", classes="pane-hint")
+        yield LiveStatic(id="shd-status", classes="pane-hint")
         table: DataTable[Any] = DataTable(id="shd-table", cursor_type="row", zebra_stripes=True)
         for label, key in (
             ("Shard", "id"),
@@ -88,7 +89,7 @@ class ShardsPane(Pane):
             "—" if not values else FROZEN if self.frozen else f"{sum(values) / len(values):.1f} ms"
         )
         total = bot.shard_count or len(shards) or 1
-        self.query_one("#shd-status", Static).update(
+        self.query_one("#shd-status", LiveStatic).show_text(
             f"{connected}/{total} shards connected · mean latency {mean} · {len(bot.guilds)} guilds"
         )
 
@@ -129,17 +130,23 @@ class ShardsPane(Pane):
         return clock(at, frozen=self.frozen)
 
     def _render_rows(self, rows: list[tuple[Any, ...]]) -> None:
+        """Add, or update in place only the cells that changed (any update to a DataTable
+        repaints all of it)."""
         table = self.table
         keys = [row[0] for row in rows]
         if [key.value for key in table.rows] != keys:
             table.clear()
             for row in rows:
                 table.add_row(*row, key=row[0])
+            self._shown = {row[0]: row for row in rows}
             return
         columns = [column.key for column in table.columns.values()]
         for row in rows:
-            for column, value in zip(columns, row, strict=True):
-                table.update_cell(row[0], column, value, update_width=True)
+            shown = self._shown.get(row[0])
+            for index, (column, value) in enumerate(zip(columns, row, strict=True)):
+                if shown is None or shown[index] != value:
+                    table.update_cell(row[0], column, value, update_width=True)
+            self._shown[row[0]] = row
 
 
 PANE = ShardsPane

@@ -1,7 +1,9 @@
 """System: the process (CPU, memory, threads, files, sockets), versions and loop lag history.
 
-psutil readings are taken by the app's :class:`~tui.widgets.ProcessSampler` in a thread;
-loop lag comes from the app's 1-second ticker (:class:`~tui.widgets.LoopLagMonitor`).
+psutil readings are taken by the app's :class:`~tui.widgets.ProcessSampler` in a thread
+(the socket count at most every 10 s: counting them is the expensive part); loop lag comes
+from the app's 1-second ticker (:class:`~tui.widgets.LoopLagMonitor`). A card is only
+repainted when its text changed, and lays the screen out only when its height changed.
 """
 
 from __future__ import annotations
@@ -10,15 +12,14 @@ import asyncio
 import os
 import platform
 import sys
+from functools import partial
 from typing import Any
 
-from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Static
 
-from tui.widgets import FROZEN, human_bytes, kv_table, sparkline
+from tui.widgets import FROZEN, LiveStatic, human_bytes, kv_lines, sparkline
 
 from .base import Pane
 
@@ -40,25 +41,30 @@ class SystemPane(Pane):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="sys-top"):
-            process = Static(id="sys-process", classes="card")
+            process = LiveStatic(id="sys-process", classes="card")
             process.border_title = "Process"
             yield process
-            versions = Static(id="sys-versions", classes="card")
+            versions = LiveStatic(id="sys-versions", classes="card")
             versions.border_title = "Runtime"
             yield versions
-        lag = Static(id="sys-lag", classes="card")
+        lag = LiveStatic(id="sys-lag", classes="card")
         lag.border_title = "Event loop lag (one sample per second)"
         yield lag
 
     async def refresh_data(self) -> None:
         if self._versions is None:
             self._versions = await asyncio.to_thread(_versions)
-        sample = None if self.frozen else await self.app.process.sample()  # type: ignore[attr-defined]
-        self.query_one("#sys-process", Static).update(self._process_card(sample))
-        self.query_one("#sys-versions", Static).update(self._versions_card(self._versions))
-        self.query_one("#sys-lag", Static).update(self._lag_card())
+        sampler = self.app.process  # type: ignore[attr-defined]
+        sample = None if self.frozen else await sampler.sample(connections=True)
+        cards = (
+            ("#sys-process", self._process_rows(sample)),
+            ("#sys-versions", self._versions_rows(self._versions)),
+            ("#sys-lag", self._lag_rows()),
+        )
+        for card_id, rows in cards:
+            self.query_one(card_id, LiveStatic).show(rows, partial(kv_lines, rows), len(rows))
 
-    def _process_card(self, sample: Any) -> Any:
+    def _process_rows(self, sample: Any) -> list[tuple[str, object]]:
         if sample is None:
             values = [FROZEN] * 7
         else:
@@ -72,20 +78,20 @@ class SystemPane(Pane):
                 str(sample.connections),
             ]
         labels = ("PID", "CPU", "Memory", "System RAM", "Threads", "Open files", "Connections")
-        return kv_table(list(zip(labels, values, strict=True)))
+        return list(zip(labels, values, strict=True))
 
-    def _versions_card(self, versions: dict[str, str]) -> Any:
+    def _versions_rows(self, versions: dict[str, str]) -> list[tuple[str, object]]:
         python = platform.python_version()
         rows: list[tuple[str, object]] = [("Python", FROZEN if self.frozen else python)]
         for name in PACKAGES:
             rows.append((name, FROZEN if self.frozen else versions.get(name, "?")))
         rows.append(("Platform", FROZEN if self.frozen else f"{sys.platform} {platform.machine()}"))
-        return kv_table(rows)
+        return rows
 
-    def _lag_card(self) -> Any:
+    def _lag_rows(self) -> list[tuple[str, object]]:
         lag = self.app.lag  # type: ignore[attr-defined]
         if self.frozen:
-            return kv_table([("History", FROZEN), ("p50/p99", FROZEN), ("Max", FROZEN)])
+            return [("History", FROZEN), ("p50/p99", FROZEN), ("Max", FROZEN)]
         width = max(10, self.size.width - 16)
         p50, p99, worst = lag.stats()
         verdict = (
@@ -94,15 +100,11 @@ class SystemPane(Pane):
             else Text("above goal", style="bold red")
         )
         history = Text(sparkline(list(lag.samples), width), style="yellow")
-        return Group(
-            kv_table(
-                [
-                    ("History", history),
-                    ("p50/p99", Text.assemble(f"{p50:.1f} / {p99:.1f} ms  ", verdict)),
-                    ("Max", f"{worst:.1f} ms over {len(lag.samples)} s (goal p99 < 20 ms)"),
-                ]
-            )
-        )
+        return [
+            ("History", history),
+            ("p50/p99", Text.assemble(f"{p50:.1f} / {p99:.1f} ms  ", verdict)),
+            ("Max", f"{worst:.1f} ms over {len(lag.samples)} s (goal p99 < 20 ms)"),
+        ]
 
 
 def _versions() -> dict[str, str]:

@@ -12,11 +12,13 @@ from ._commands import (
 from ._dialogs import ConfirmScreen, HelpScreen, HelpSection, PromptScreen
 from ._format import (
     FROZEN,
+    KeyValues,
     ago,
     clock,
     health_tier,
     human_bytes,
     human_duration,
+    kv_lines,
     kv_table,
     matches,
     percentile,
@@ -24,6 +26,8 @@ from ._format import (
     sparkline,
 )
 from ._header import BotStatus, PaneTabs, StatusLine
+from ._live_static import LiveStatic
+from ._live_table import LiveTable
 from ._logbuffer import ConsoleLogHandler, LogBuffer, LogEntry, RecordCollector
 from ._monitors import LoopLagMonitor, ProcessSample, ProcessSampler
 from ._palette import ConsoleProvider, PaletteEntry
@@ -43,6 +47,9 @@ __all__ = [
     "ErrorPanel",
     "HelpScreen",
     "HelpSection",
+    "KeyValues",
+    "LiveStatic",
+    "LiveTable",
     "LogBuffer",
     "LogEntry",
     "LoopLagMonitor",
@@ -60,6 +67,7 @@ __all__ = [
     "health_tier",
     "human_bytes",
     "human_duration",
+    "kv_lines",
     "kv_table",
     "matches",
     "percentile",

@@ -1,7 +1,10 @@
 """Measurements the console takes of its own process: event-loop lag and psutil samples.
 
 Both keep bounded histories. psutil calls run in a thread (``asyncio.to_thread``) so a
-slow ``/proc`` read never stalls the bot sharing the loop.
+slow ``/proc`` read never stalls the bot sharing the loop. A thread still holds the GIL
+while psutil parses ``/proc`` in Python, so the expensive reading (the socket count,
+~10 ms of CPU in a busy bot: psutil maps every open file to ``/proc/net``) is only taken
+for whoever shows it, and at most every ``connections_interval`` seconds.
 """
 
 from __future__ import annotations
@@ -79,32 +82,49 @@ class ProcessSampler:
     Args:
         min_interval: A new reading is taken at most this often (seconds).
         history: Readings kept.
+        connections_interval: The socket count is read at most this often (seconds),
+            and only for callers that ask for it; other readings carry the last count.
     """
 
-    def __init__(self, min_interval: float = 1.0, history: int = 300) -> None:
+    def __init__(
+        self, min_interval: float = 1.0, history: int = 300, connections_interval: float = 10.0
+    ) -> None:
         self.min_interval = min_interval
+        self.connections_interval = connections_interval
         self.history: deque[ProcessSample] = deque(maxlen=history)
         self._process: Any = None
         self._lock = asyncio.Lock()
+        self._connections = 0
+        self._connections_at: float | None = None  # monotonic time of the last count
 
     @property
     def latest(self) -> ProcessSample | None:
         return self.history[-1] if self.history else None
 
-    async def sample(self) -> ProcessSample | None:
-        """A fresh reading (or the cached one if taken less than ``min_interval`` ago)."""
+    async def sample(self, *, connections: bool = False) -> ProcessSample | None:
+        """A fresh reading (or the cached one if taken less than ``min_interval`` ago).
+
+        Args:
+            connections: The caller shows the socket count: count them if the last count
+                is older than ``connections_interval`` (or there is none yet).
+        """
         async with self._lock:
+            now = time.monotonic()
+            count = connections and (
+                self._connections_at is None
+                or now - self._connections_at >= self.connections_interval
+            )
             latest = self.latest
-            if latest is not None and time.monotonic() - latest.at < self.min_interval:
+            if latest is not None and now - latest.at < self.min_interval and not count:
                 return latest
             try:
-                reading = await asyncio.to_thread(self._read)
+                reading = await asyncio.to_thread(self._read, count)
             except Exception:  # psutil missing or /proc unreadable: show nothing
                 return latest
             self.history.append(reading)
             return reading
 
-    def _read(self) -> ProcessSample:
+    def _read(self, count_connections: bool = True) -> ProcessSample:
         import psutil
 
         if self._process is None:
@@ -119,16 +139,18 @@ class ProcessSampler:
                 files = proc.num_fds()
             except (AttributeError, psutil.Error):
                 files = len(proc.open_files())
-            try:
-                connections = len(proc.net_connections(kind="inet"))
-            except psutil.Error:
-                connections = 0
+            if count_connections:
+                try:
+                    self._connections = len(proc.net_connections(kind="inet"))
+                except psutil.Error:
+                    self._connections = 0
+                self._connections_at = time.monotonic()
         return ProcessSample(
             time.monotonic(),
             cpu,
             rss,
             threads,
             files,
-            connections,
+            self._connections,
             psutil.virtual_memory().percent,
         )
