@@ -43,7 +43,8 @@ async def main() -> None:
     async def paced(request: web.Request) -> web.Response:
         body = await request.json()
         result = await paced_load(sandbox.state, channel_id, user_id, sandbox.bot_id,
-                                  rate=float(body["rate"]), seconds=float(body["seconds"]))
+                                  rate=float(body["rate"]), seconds=float(body["seconds"]),
+                                  raw=bool(body.get("raw", False)))
         return web.json_response(result)
 
     async def stats(request: web.Request) -> web.Response:

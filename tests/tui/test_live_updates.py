@@ -17,11 +17,12 @@ from rich.console import Console as RichConsole
 from rich.segment import Segment
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 from textual.widgets import DataTable
 
 from tui.panes.logs import MAX_EVENTS
 from tui.panes.overview import RECENT_ROWS
-from tui.widgets import KeyValues, LiveStatic, LiveTable, ProcessSampler, kv_table
+from tui.widgets import KeyValues, LineCard, LiveTable, ProcessSampler, kv_table
 
 from .conftest import Console, screen_text, show, wait_for_text
 
@@ -36,18 +37,25 @@ def table_names(table: LiveTable) -> list[str]:
     return [row[1] for row in table.rows]
 
 
-class UpdateSpy:
-    """Counts ``update`` calls on a Static and remembers their ``layout`` flags."""
+class RefreshSpy:
+    """Records a widget's ``refresh`` calls: the regions asked for and the layout flag."""
 
     def __init__(self, widget: Any) -> None:
-        self.layouts: list[bool] = []
-        original = widget.update
+        self.calls: list[tuple[tuple[Region, ...], bool]] = []
+        original = widget.refresh
 
-        def update(content: Any = "", *, layout: bool = True) -> None:
-            self.layouts.append(layout)
-            original(content, layout=layout)
+        def refresh(*regions: Region, **kwargs: Any) -> Any:
+            self.calls.append((regions, bool(kwargs.get("layout"))))
+            return original(*regions, **kwargs)
 
-        widget.update = update
+        widget.refresh = refresh
+
+    def lines(self) -> list[int]:
+        """The lines repainted one by one (a whole-widget refresh has no region)."""
+        return sorted(region.y for regions, _ in self.calls for region in regions)
+
+    def layouts(self) -> bool:
+        return any(layout for _, layout in self.calls)
 
 
 # -- overview -------------------------------------------------------------------------------
@@ -98,26 +106,44 @@ async def test_recent_commands_only_render_what_is_new(console: Console) -> None
         assert table_names(table)[:3] == ["third", "second", "first"]
 
 
-async def test_cards_update_when_their_data_changes_and_not_otherwise(
-    console: Console,
-) -> None:
+async def test_cards_repaint_only_the_lines_that_changed(console: Console) -> None:
     async with console(frozen_clock=True) as pilot:
         app = pilot.app
         pane = await show(pilot, "overview")
         await pilot.pause()
-        health = UpdateSpy(pane.query_one("#ov-health", LiveStatic))
-        bot = UpdateSpy(pane.query_one("#ov-bot", LiveStatic))
+        health = RefreshSpy(pane.query_one("#ov-health", LineCard))
+        bot = RefreshSpy(pane.query_one("#ov-bot", LineCard))
         await pane.refresh_data()
-        assert health.layouts == [] and bot.layouts == [], "unchanged cards are not updated"
+        assert health.calls == [] and bot.calls == [], "unchanged cards are not repainted"
 
         record(app, "hello", "hello", error=None)
         record(app, "roll", error="ValueError: bad dice")
         await pane.refresh_data()
-        assert health.layouts == [False], "same height: repainted without a screen layout"
-        assert bot.layouts == []
+        # Tier (1 failure in 3 is critical), Errors and Failed changed; CPU, memory and
+        # loop lag did not: three one-line repaints, and no screen layout.
+        assert health.lines() == [0, 1, 2] and not health.layouts()
+        assert bot.calls == []
         await wait_for_text(pilot, "of 3 commands")
         text = screen_text(app)
-        assert "Failed   1" in text and "hello ×2" in text
+        assert "Failed   1" in text and "hello ×2" in text and "CRITICAL" in text
+
+
+async def test_line_card_lays_out_only_when_its_height_changes(console: Console) -> None:
+    async with console(frozen_clock=True) as pilot:
+        pane = await show(pilot, "overview")
+        card = pane.query_one("#ov-activity", LineCard)
+        await pilot.pause()
+        spy = RefreshSpy(card)
+        long_top = "Top  " + " · ".join(f"command{i} ×{i}" for i in range(40))
+        card.show_rows([("Commands", "1"), ("Messages", "2")], [long_top])
+        assert spy.layouts(), "the wrapped paragraph made the card taller"
+        await pilot.pause()
+        assert len(card.lines) > 3 and card.lines[0].startswith("Commands 1")
+        assert card.lines[2].startswith("Top  command0 ×0")
+        spy.calls.clear()
+        card.show_rows([("Commands", "7"), ("Messages", "2")], [long_top])
+        assert spy.lines() == [0] and not spy.layouts()
+        await wait_for_text(pilot, "Commands 7")
 
 
 # -- logs -----------------------------------------------------------------------------------
@@ -214,6 +240,24 @@ async def test_live_table_keeps_its_cap_and_renders_only_rows_on_screen() -> Non
         assert table.cursor_row == 2 and table.rows[0][1] == "newest"
         table.replace([("t", "only", "u", "g", "ok")])
         assert table.row_count == 1 and table.cursor_row == 0
+
+
+async def test_live_table_repaints_shifted_rows_a_few_lines_per_frame() -> None:
+    app = TableApp("live", cursor=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.query_one("#t", LiveTable)
+        table.prepend([(f"t{i}", f"old{i}", "u", "g", "ok") for i in range(60)])
+        await pilot.pause()
+        spy = RefreshSpy(table)
+        table.prepend([(f"t{i}", f"new{i}", "u", "g", "ok") for i in range(30)])
+        for _ in range(10):
+            await pilot.pause()
+        heights = [region.height for regions, _ in spy.calls for region in regions]
+        on_screen = table.scrollable_content_region.height
+        assert heights and max(heights) <= LiveTable.PAINT_LINES < on_screen
+        assert sum(heights) == on_screen - 1, "every row line repainted once (not the header)"
+        text = screen_text(app)
+        assert "new0" in text and f"new{on_screen - 2}" in text and "old" not in text
 
 
 @pytest.mark.parametrize("width", [80, 40, 24, 12])

@@ -1,8 +1,9 @@
 """Overview: the bot's health at a glance (who, where, how busy, how well).
 
 The pane runs beside a busy bot on the same event loop, so a refresh only touches what
-changed: a card is re-rendered only when its text changed, and without a screen layout
-unless its height changed; the recent-commands table only receives the commands that are
+changed: a card repaints only its lines whose text changed (a
+:class:`~tui.widgets.LineCard`), and lays the screen out only when its height changed; the
+recent-commands table only receives the commands that are
 new since the last refresh (a :class:`~tui.widgets.LiveTable`, which renders just the
 lines on screen).
 """
@@ -10,23 +11,20 @@ lines on screen).
 from __future__ import annotations
 
 import math
-from functools import partial
 from typing import Any
 
-from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 
 from tui.widgets import (
     FROZEN,
-    LiveStatic,
+    LineCard,
     LiveTable,
     clock,
     health_tier,
     human_bytes,
     human_duration,
-    kv_lines,
     plain,
     sparkline,
 )
@@ -52,13 +50,13 @@ class OverviewPane(Pane):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="ov-top"):
-            bot_card = LiveStatic(id="ov-bot", classes="card")
+            bot_card = LineCard(id="ov-bot", classes="card")
             bot_card.border_title = "Bot"
             yield bot_card
-            health = LiveStatic(id="ov-health", classes="card")
+            health = LineCard(id="ov-health", classes="card")
             health.border_title = "Health"
             yield health
-        activity = LiveStatic(id="ov-activity", classes="card")
+        activity = LineCard(id="ov-activity", classes="card")
         activity.border_title = "Activity per minute"
         yield activity
         recent = LiveTable(
@@ -80,8 +78,7 @@ class OverviewPane(Pane):
         changed = False
         cards = (("#ov-bot", self._bot_rows(bot)), ("#ov-health", self._health_rows(snap, sample)))
         for card_id, rows in cards:
-            card = self.query_one(card_id, LiveStatic)
-            changed |= card.show(rows, partial(kv_lines, rows), len(rows))
+            changed |= bool(self.query_one(card_id, LineCard).show_rows(rows))
         changed |= self._activity_card(snap)
         if changed:
             await self.painted()
@@ -170,8 +167,10 @@ class OverviewPane(Pane):
 
     def _activity_card(self, snap: Any) -> bool:
         width = max(10, min(MAX_MINUTES, self.size.width - 40))
-        card = self.query_one("#ov-activity", LiveStatic)
-        card.border_title = f"Activity per minute (last {width} min) · loop lag per second"
+        card = self.query_one("#ov-activity", LineCard)
+        title = f"Activity per minute (last {width} min) · loop lag per second"
+        if card.border_title != title:
+            card.border_title = title
         commands = snap.commands_per_minute[-width:]
         messages = snap.messages_per_minute[-width:]
         lag_series = list(self.app.lag.samples)[-width:]  # type: ignore[attr-defined]
@@ -187,11 +186,8 @@ class OverviewPane(Pane):
             ),
         ]
         top = " · ".join(f"{name} ×{count}" for name, count in snap.top_commands) or "none yet"
-        top_line = Text.assemble(("Top  ", "bold"), top)
-        # The "Top" line wraps when long: its height decides whether the card must grow.
-        text_width = card.content_size.width
-        lines = len(rows) + len(top_line.wrap(self.app.console, text_width)) if text_width else None
-        return card.show((rows, top, text_width), lambda: Group(kv_lines(rows), top_line), lines)
+        top_line = Text.assemble(("Top  ", "bold"), top)  # wraps when long
+        return bool(card.show_rows(rows, [top_line]))
 
 
 def _series(values: tuple[int, ...], width: int, total: int, colour: str) -> Text:

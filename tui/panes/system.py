@@ -3,7 +3,7 @@
 psutil readings are taken by the app's :class:`~tui.widgets.ProcessSampler` in a thread
 (the socket count at most every 10 s: counting them is the expensive part); loop lag comes
 from the app's 1-second ticker (:class:`~tui.widgets.LoopLagMonitor`). A card is only
-repainted when its text changed, and lays the screen out only when its height changed.
+repainted line by line (:class:`~tui.widgets.LineCard`): only the lines whose text changed.
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ import asyncio
 import os
 import platform
 import sys
-from functools import partial
 from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 
-from tui.widgets import FROZEN, LiveStatic, human_bytes, kv_lines, sparkline
+from tui.widgets import FROZEN, LineCard, human_bytes, sparkline
 
 from .base import Pane
 
@@ -41,13 +40,13 @@ class SystemPane(Pane):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="sys-top"):
-            process = LiveStatic(id="sys-process", classes="card")
+            process = LineCard(id="sys-process", classes="card")
             process.border_title = "Process"
             yield process
-            versions = LiveStatic(id="sys-versions", classes="card")
+            versions = LineCard(id="sys-versions", classes="card")
             versions.border_title = "Runtime"
             yield versions
-        lag = LiveStatic(id="sys-lag", classes="card")
+        lag = LineCard(id="sys-lag", classes="card")
         lag.border_title = "Event loop lag (one sample per second)"
         yield lag
 
@@ -62,7 +61,7 @@ class SystemPane(Pane):
             ("#sys-lag", self._lag_rows()),
         )
         for card_id, rows in cards:
-            self.query_one(card_id, LiveStatic).show(rows, partial(kv_lines, rows), len(rows))
+            self.query_one(card_id, LineCard).show_rows(rows)
 
     def _process_rows(self, sample: Any) -> list[tuple[str, object]]:
         if sample is None:

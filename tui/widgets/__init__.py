@@ -26,6 +26,7 @@ from ._format import (
     sparkline,
 )
 from ._header import BotStatus, PaneTabs, StatusLine
+from ._line_card import LineCard
 from ._live_static import LiveStatic
 from ._live_table import LiveTable
 from ._logbuffer import ConsoleLogHandler, LogBuffer, LogEntry, RecordCollector
@@ -48,6 +49,7 @@ __all__ = [
     "HelpScreen",
     "HelpSection",
     "KeyValues",
+    "LineCard",
     "LiveStatic",
     "LiveTable",
     "LogBuffer",

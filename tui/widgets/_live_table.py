@@ -127,6 +127,8 @@ class LiveTable(ScrollView, can_focus=True):
 
     #: Blank columns on each side of a cell (DataTable's default ``cell_padding``).
     CELL_PADDING = 1
+    #: Lines repainted per frame when new rows shift the table (see ``_repaint_rows``).
+    PAINT_LINES = 8
 
     def __init__(
         self,
@@ -150,6 +152,7 @@ class LiveTable(ScrollView, can_focus=True):
         self._palette: _Palette | None = None
         self._meta: dict[tuple[int, int], Style] = {}
         self._extend: dict[tuple[int, Style, Color, bool], Style] = {}
+        self._paint_pass = 0
 
     # -- data --------------------------------------------------------------------------------
     @property
@@ -214,13 +217,36 @@ class LiveTable(ScrollView, can_focus=True):
 
     def _changed(self) -> None:
         # The virtual size only changes while the table fills up or a column widens; once
-        # it is full and its columns are settled, an update repaints this widget and
-        # never lays out the screen again.
+        # it is full and its columns are settled, an update repaints the rows on screen
+        # and never lays out the screen again.
+        self.cursor_row = max(0, min(self.cursor_row, len(self._rows) - 1))
         size = Size(self._table_width(), len(self._rows) + 1)
         if size != self.virtual_size:
             self.virtual_size = size
-        self.cursor_row = max(0, min(self.cursor_row, len(self._rows) - 1))
-        self.refresh()
+            self._paint_pass += 1  # a full repaint supersedes a repaint in progress
+            self.refresh()
+            return
+        self._paint_pass += 1
+        self._repaint_rows(self._paint_pass, 1)
+
+    def _repaint_rows(self, paint_pass: int, first: int) -> None:
+        """Repaint the rows on screen from line ``first``, ``PAINT_LINES`` per frame.
+
+        Every row moves when new rows come in on top, so all the lines on screen change.
+        Painted in one frame that is one long step of the event loop (~0.15 ms a line),
+        with the bot's replies waiting behind it; painted a few lines per frame, each
+        frame is short and the bot's work runs in between (the whole table still shows
+        the new rows within a few frames). A newer change restarts from the top.
+        """
+        if paint_pass != self._paint_pass or not self.is_mounted:
+            return
+        height = self.scrollable_content_region.height
+        last = min(height, first + self.PAINT_LINES)
+        if last > first:
+            width = max(self.virtual_size.width, self.size.width)
+            self.refresh(Region(0, first, width, last - first))
+        if last < height:
+            self.call_after_refresh(self._repaint_rows, paint_pass, last)
 
     # -- cursor ------------------------------------------------------------------------------
     def move_cursor(self, row: int, *, scroll: bool = True) -> None:
@@ -305,9 +331,12 @@ class LiveTable(ScrollView, can_focus=True):
             )
         return self._palette
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        self._palette = None  # styles may have changed (focus, theme) since the last pass
-        return super().render_lines(crop)
+    def notify_style_update(self) -> None:
+        # Focus, hover, theme and CSS changes all come through here (DataTable clears its
+        # render caches here too). Working the styles out walks every ancestor, so they
+        # are kept between paints rather than worked out again for each one.
+        super().notify_style_update()
+        self._palette = None
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width

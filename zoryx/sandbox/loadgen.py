@@ -76,11 +76,13 @@ async def command_load(
 
 
 async def paced_load(state: SandboxState, channel_id: int, user_id: int, bot_id: int, *,
-                     rate: float, seconds: float, content: str = "!ping") -> dict[str, Any]:
+                     rate: float, seconds: float, content: str = "!ping",
+                     raw: bool = False) -> dict[str, Any]:
     """Send ``content`` at ``rate`` per second for ``seconds``; time each bot reply.
 
     Replies are matched to requests first-in first-out (one reply per command), which holds
-    for a bot that answers every command once and in order.
+    for a bot that answers every command once and in order. ``raw`` adds every latency
+    (``latencies_ms``, in the order sent) so that several runs can be pooled.
     """
     sent: list[float] = []
     latencies: list[float] = []
@@ -114,5 +116,9 @@ async def paced_load(state: SandboxState, channel_id: int, user_id: int, bot_id:
     def pct(p: float) -> float:
         return round(ms[min(len(ms) - 1, int(len(ms) * p))], 2) if ms else 0.0
 
-    return {"sent": len(sent), "answered": len(latencies), "p50_ms": pct(0.50),
-            "p99_ms": pct(0.99), "max_ms": round(ms[-1], 2) if ms else 0.0}
+    result: dict[str, Any] = {"sent": len(sent), "answered": len(latencies),
+                              "p50_ms": pct(0.50), "p99_ms": pct(0.99),
+                              "max_ms": round(ms[-1], 2) if ms else 0.0}
+    if raw:
+        result["latencies_ms"] = [round(v * 1000, 3) for v in latencies]
+    return result
