@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console as RichConsole
 from rich.segment import Segment
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -22,7 +21,7 @@ from textual.widgets import DataTable
 
 from tui.panes.logs import MAX_EVENTS
 from tui.panes.overview import RECENT_ROWS
-from tui.widgets import KeyValues, LineCard, LiveTable, ProcessSampler, kv_table
+from tui.widgets import LineCard, LiveTable, ProcessSampler
 
 from .conftest import Console, screen_text, show, wait_for_text
 
@@ -258,37 +257,6 @@ async def test_live_table_repaints_shifted_rows_a_few_lines_per_frame() -> None:
         assert sum(heights) == on_screen - 1, "every row line repainted once (not the header)"
         text = screen_text(app)
         assert "new0" in text and f"new{on_screen - 2}" in text and "old" not in text
-
-
-@pytest.mark.parametrize("width", [80, 40, 24, 12])
-def test_key_values_draw_exactly_what_the_rich_table_draws(width: int) -> None:
-    rows: list[tuple[str, object]] = [
-        ("User", Text("zoryx-sandbox-bot", style="bold")),
-        ("Discord", Text.assemble((" SANDBOX ", "bold black on yellow"), (" local", "dim"))),
-        ("Guilds", "3"),
-        ("Loop lag", Text("▁▂▃", style="yellow") + Text(" now 1.2 ms")),
-        ("Wide", Text("漢字 ✓", style="green")),
-    ]
-    console = RichConsole(width=width, color_system="truecolor", legacy_windows=False)
-
-    def drawn(renderable: Any) -> list[list[tuple[str, Any]]]:
-        lines = console.render_lines(renderable, console.options, pad=False)
-        return [[(s.text, s.style or None) for s in Segment.simplify(line)] for line in lines]
-
-    def visible(lines: list[list[tuple[str, Any]]]) -> list[str]:
-        return ["".join(text for text, _ in line) for line in lines]
-
-    expected, actual = drawn(kv_table(rows)), drawn(KeyValues(rows))
-    assert visible(actual) == visible(expected)
-    styles = [
-        [(t, (s.color, s.bgcolor, s.bold, s.dim) if s else None) for t, s in line]
-        for line in actual
-    ]
-    want = [
-        [(t, (s.color, s.bgcolor, s.bold, s.dim) if s else None) for t, s in line]
-        for line in expected
-    ]
-    assert styles == want
 
 
 async def test_process_sampler_counts_sockets_only_when_asked(

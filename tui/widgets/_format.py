@@ -5,11 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions, RenderResult
-from rich.measure import Measurement
-from rich.segment import Segment
-from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
@@ -117,68 +112,6 @@ def kv_table(rows: Sequence[tuple[str, object]], pairs_per_row: int = 1) -> Tabl
             cells += ["", ""]
         table.add_row(*cells)  # type: ignore[arg-type]
     return table
-
-
-class KeyValues:
-    """The picture of :func:`kv_table` (one pair per row), drawn for a fraction of its cost.
-
-    A Rich table measures and renders every cell through Rich's layout machinery (~2 ms
-    for a seven-row card, on the event loop the bot shares). When every value is one line
-    of text and the grid fits the width, this yields the same segments directly; anything
-    else (a narrow card that must shrink a column, a label with markup…) is handed to the
-    table itself, so the picture is always the table's.
-    """
-
-    def __init__(self, rows: Sequence[tuple[str, object]]) -> None:
-        self.rows = [(label, Text(v) if isinstance(v, str) else v) for label, v in rows]
-
-    def _direct(self) -> list[tuple[str, Text]] | None:
-        """The rows when they can be drawn directly (one line of text each), else None."""
-        direct: list[tuple[str, Text]] = []
-        for label, value in self.rows:
-            if not isinstance(value, Text) or "\n" in value.plain:
-                return None
-            if "[" in label or ":" in label or "\n" in label:  # a table would parse these
-                return None
-            direct.append((label, value))
-        return direct
-
-    def _widths(self, rows: list[tuple[str, Text]]) -> tuple[int, int]:
-        label_width = max((max(len(label), cell_len(label)) for label, _ in rows), default=0)
-        value_width = max((value.cell_len for _, value in rows), default=0)
-        return label_width, value_width
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        rows = self._direct()
-        if rows is None or not rows:
-            yield kv_table(self.rows)
-            return
-        label_width, value_width = self._widths(rows)
-        if label_width + 1 + value_width > options.max_width:
-            yield kv_table(self.rows)
-            return
-        bold = console.get_style("bold")
-        null = Style.null()
-        for label, value in rows:
-            yield Segment(label + " " * (label_width - cell_len(label) + 1), bold)
-            base = console.get_style(value.style, default=null) if value.style else null
-            for segment in value.render(console):
-                yield Segment(segment.text, base + segment.style)
-            if value.cell_len < value_width:  # padded in the text's own style, as Rich does
-                yield Segment(" " * (value_width - value.cell_len), base)
-            yield Segment.line()
-
-    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        rows = self._direct()
-        if not rows:
-            return Measurement.get(console, options, kv_table(self.rows))
-        label_width, value_width = self._widths(rows)
-        return Measurement(label_width + 1, label_width + 1 + value_width)
-
-
-def kv_lines(rows: Sequence[tuple[str, object]]) -> KeyValues:
-    """Like :func:`kv_table` (same picture) but cheap to render: see :class:`KeyValues`."""
-    return KeyValues(rows)
 
 
 def plain(*values: object) -> list[object]:
