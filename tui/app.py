@@ -32,6 +32,7 @@ from tui.widgets import (
     ConsoleCommands,
     ConsoleLogHandler,
     ConsoleProvider,
+    ConsoleScreen,
     ErrorPanel,
     HelpScreen,
     LogBuffer,
@@ -143,6 +144,11 @@ class ZoryxConsole(App[int]):
         self._quitting = False
 
     # -- layout --------------------------------------------------------------------------
+    def get_default_screen(self) -> ConsoleScreen:
+        # The panes' updates repaint a few lines at a time beside the bot: this screen
+        # renders only those lines (see tui/widgets/_screen.py).
+        return ConsoleScreen(id="_default")
+
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status-line")
         yield PaneTabs(id="pane-tabs")

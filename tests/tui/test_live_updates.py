@@ -9,6 +9,8 @@ DataTable would.
 
 from __future__ import annotations
 
+import asyncio
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from textual.geometry import Region
 from textual.widgets import DataTable
 
 from tui.panes.logs import MAX_EVENTS
-from tui.panes.overview import RECENT_ROWS
+from tui.panes.overview import RECENT_CHUNK, RECENT_ROWS
 from tui.widgets import LineCard, LiveTable, ProcessSampler
 
 from .conftest import Console, screen_text, show, wait_for_text
@@ -34,6 +36,11 @@ def record(app: Any, *names: str, error: str | None = None) -> None:
 
 def table_names(table: LiveTable) -> list[str]:
     return [row[1] for row in table.rows]
+
+
+def first_style(widget: Any) -> Any:
+    """The style of the first piece of the widget's first line, as it paints it now."""
+    return next(iter(widget.render_line(0))).style
 
 
 class RefreshSpy:
@@ -105,6 +112,45 @@ async def test_recent_commands_only_render_what_is_new(console: Console) -> None
         assert table_names(table)[:3] == ["third", "second", "first"]
 
 
+async def test_a_flood_of_commands_reaches_the_table_a_chunk_per_loop_step(
+    console: Console,
+) -> None:
+    # Under load every row of the table is new at each refresh: the rows are built and
+    # added RECENT_CHUNK at a time, oldest first, with the event loop free in between.
+    async with console(frozen_clock=True) as pilot:
+        app = pilot.app
+        pane = await show(pilot, "overview")
+        table = pane.query_one("#ov-recent", LiveTable)
+        record(app, "first")
+        await pane.refresh_data()
+        steps: list[int] = []
+        original = table.prepend
+        loop_turns = 0
+
+        async def count_turns() -> None:
+            nonlocal loop_turns
+            while True:
+                await asyncio.sleep(0)
+                loop_turns += 1
+
+        def prepend(rows: Any) -> None:
+            rows = list(rows)
+            steps.append(loop_turns)
+            original(rows)
+
+        table.prepend = prepend  # type: ignore[method-assign]
+        record(app, *(f"flood{i}" for i in range(RECENT_ROWS + 5)))
+        counter = asyncio.create_task(count_turns())
+        try:
+            await pane.refresh_data()
+        finally:
+            counter.cancel()
+        assert len(steps) == RECENT_ROWS // RECENT_CHUNK
+        assert all(b > a for a, b in pairwise(steps)), "a loop turn between"
+        names = table_names(table)
+        assert names[:RECENT_ROWS] == [f"flood{i}" for i in range(RECENT_ROWS + 4, 4, -1)]
+
+
 async def test_cards_repaint_only_the_lines_that_changed(console: Console) -> None:
     async with console(frozen_clock=True) as pilot:
         app = pilot.app
@@ -143,6 +189,29 @@ async def test_line_card_lays_out_only_when_its_height_changes(console: Console)
         card.show_rows([("Commands", "7"), ("Messages", "2")], [long_top])
         assert spy.lines() == [0] and not spy.layouts()
         await wait_for_text(pilot, "Commands 7")
+
+
+async def test_cards_and_tables_take_a_new_theme_s_colours(console: Console) -> None:
+    # LineCard and LiveTable keep their styles between paints; a theme change must reach them.
+    async with console(frozen_clock=True) as pilot:
+        app = pilot.app
+        pane = await show(pilot, "overview")
+        card = pane.query_one("#ov-health", LineCard)
+        table = pane.query_one("#ov-recent", LiveTable)
+        await pilot.pause()
+        dark_card = first_style(card)
+        dark_header = first_style(table)
+        app.theme = "textual-light"
+        await pilot.pause(0.1)
+        light_card = first_style(card)
+        light_header = first_style(table)
+        assert light_card is not None and dark_card is not None
+        assert light_card.bgcolor != dark_card.bgcolor
+        assert light_card.bgcolor == card.rich_style.bgcolor
+        assert light_header is not None and dark_header is not None
+        assert light_header.bgcolor != dark_header.bgcolor
+        expected = table.get_component_rich_style("livetable--header")
+        assert light_header.bgcolor == (table.rich_style + expected).bgcolor
 
 
 # -- logs -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ lines on screen).
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import Any
 
@@ -34,6 +35,8 @@ from .base import Pane
 TIER_STYLE = {"healthy": "bold green", "degraded": "bold yellow", "critical": "bold red"}
 MAX_MINUTES = 60
 RECENT_ROWS = 50
+#: Rows of the recent-commands table built and added per step of the event loop.
+RECENT_CHUNK = 10
 
 
 class OverviewPane(Pane):
@@ -47,6 +50,7 @@ class OverviewPane(Pane):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._recent_last: Any = None  # the newest command record shown
+        self._recent_lock = asyncio.Lock()  # one table update at a time (it spans steps)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="ov-top"):
@@ -73,19 +77,30 @@ class OverviewPane(Pane):
         sample = None if self.frozen else await self.app.process.sample()  # type: ignore[attr-defined]
         metrics = runtime.services.metrics
         snap = metrics.snapshot(top_n=5)
-        # The cards in one paint, the table in the next (see Pane.painted): each paint
-        # is a short step of the event loop, with the bot's work in between.
-        changed = False
-        cards = (("#ov-bot", self._bot_rows(bot)), ("#ov-health", self._health_rows(snap, sample)))
-        for card_id, rows in cards:
-            changed |= bool(self.query_one(card_id, LineCard).show_rows(rows))
-        changed |= self._activity_card(snap)
-        if changed:
-            await self.painted()
-        self._recent(snap.recent_commands)
+        # One card per step of the event loop, each painted before the next is worked out,
+        # then the table a chunk of rows at a time: every step is short (well under a
+        # millisecond), with the bot's work in between, rather than one long stall.
+        cards = (
+            lambda: self._card("#ov-bot", self._bot_rows(bot)),
+            lambda: self._card("#ov-health", self._health_rows(snap, sample)),
+            lambda: self._activity_card(snap),
+        )
+        for update in cards:
+            if update():
+                await self.painted()
+            else:
+                await asyncio.sleep(0)
+        await self._recent(snap.recent_commands)
 
-    def _recent(self, records: tuple[Any, ...]) -> None:
+    def _card(self, card_id: str, rows: list[tuple[str, object]]) -> bool:
+        return bool(self.query_one(card_id, LineCard).show_rows(rows))
+
+    async def _recent(self, records: tuple[Any, ...]) -> None:
         """Add the commands recorded since the last refresh on top of the table."""
+        async with self._recent_lock:
+            await self._add_recent(records)
+
+    async def _add_recent(self, records: tuple[Any, ...]) -> None:
         fresh: list[Any] = []
         seen = False
         for record in reversed(records):
@@ -98,12 +113,16 @@ class OverviewPane(Pane):
         if not fresh:
             return
         self._recent_last = records[-1]
-        rows = [self._recent_row(record) for record in fresh]
         table = self.query_one("#ov-recent", LiveTable)
-        if seen or len(fresh) == RECENT_ROWS:
-            table.prepend(rows)
-        else:  # the history started again (or the last one shown is long gone)
-            table.replace(rows)
+        if not (seen or len(fresh) == RECENT_ROWS):  # the history started again
+            table.replace(self._recent_row(record) for record in fresh)
+            return
+        # Oldest chunk first, each on top of the last: the newest ends up on top.
+        for end in range(len(fresh), 0, -RECENT_CHUNK):
+            chunk = fresh[max(0, end - RECENT_CHUNK) : end]
+            table.prepend([self._recent_row(record) for record in chunk])
+            if end > RECENT_CHUNK:
+                await asyncio.sleep(0)
 
     def _recent_row(self, record: Any) -> list[object]:
         result = (

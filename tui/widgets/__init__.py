@@ -31,6 +31,7 @@ from ._logbuffer import ConsoleLogHandler, LogBuffer, LogEntry, RecordCollector
 from ._monitors import LoopLagMonitor, ProcessSample, ProcessSampler
 from ._palette import ConsoleProvider, PaletteEntry
 from ._panels import ErrorPanel, StartupView, TracebackView
+from ._screen import ConsoleScreen, LineCompositor
 
 __all__ = [
     "FROZEN",
@@ -43,10 +44,12 @@ __all__ = [
     "ConsoleCommands",
     "ConsoleLogHandler",
     "ConsoleProvider",
+    "ConsoleScreen",
     "ErrorPanel",
     "HelpScreen",
     "HelpSection",
     "LineCard",
+    "LineCompositor",
     "LiveStatic",
     "LiveTable",
     "LogBuffer",

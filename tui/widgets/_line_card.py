@@ -49,6 +49,7 @@ class LineCard(Widget):
         self._lines: list[Text] = []  # what is on screen, at self._width
         self._width = -1
         self._strips: dict[int, tuple[Style, Strip]] = {}
+        self._base: Style | None = None  # the card's style, kept between paints
         self._shown = False
 
     # -- content -----------------------------------------------------------------------------
@@ -116,9 +117,17 @@ class LineCard(Widget):
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self._layout(width)) if width > 0 else len(self._rows)
 
+    def notify_style_update(self) -> None:
+        # Focus, theme and CSS changes come through here. Working the card's style out
+        # walks every ancestor (and a repaint drops Textual's copy), so it is kept here.
+        super().notify_style_update()
+        self._base = None
+
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
-        base = self.rich_style
+        base = self._base
+        if base is None:
+            base = self._base = self.rich_style
         if width != self._width:  # resized: lines are cut and wrapped again
             self._lines = self._layout(width)
             self._width = width
