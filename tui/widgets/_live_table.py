@@ -243,7 +243,8 @@ class LiveTable(ScrollView, can_focus=True):
         height = self.scrollable_content_region.height
         last = min(height, first + self.PAINT_LINES)
         if last > first:
-            width = max(self.virtual_size.width, self.size.width)
+            # The rows on screen, not the scroll bar beside them (nothing moved there).
+            width = self.scrollable_content_region.width
             self.refresh(Region(0, first, width, last - first))
         if last < height:
             self.call_after_refresh(self._repaint_rows, paint_pass, last)

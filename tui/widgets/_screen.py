@@ -7,18 +7,21 @@ nearly every widget is the whole screen, so repainting one line of a card also r
 the footer, the scroll bars, the other cards and every container, top to bottom: about
 1 ms of fixed cost per paint on the event loop the bot shares, whatever changed.
 
-:class:`LineCompositor` asks a widget only for the lines of the update's rows (the band
-between its top and bottom changed line), and only when the part of the widget on screen
-in those rows overlaps the changed area. What reaches the terminal is the same: the
-update's spans are cut from the same chops (a widget that was skipped lies wholly outside
-the changed columns, so every chop it would have filled ends before or starts after the
-changed area); ``tests/tui/test_screen_compositor.py`` checks the screen a terminal would
-show after each update against a full render.
+:class:`LineCompositor` runs Textual's algorithm (widgets front to back, each filling
+the pieces of a line between two cuts that no widget in front filled) with two changes
+that leave every piece as it was: a widget is asked only for the update's rows (the band
+between its top and bottom changed line), and not at all when the part of it on screen
+in those rows misses the changed area, or when every piece it would fill there is filled
+already by widgets in front (a container behind its children, the screen's background).
+``tests/tui/test_screen_compositor.py`` checks the screen a terminal shows after each
+update against a full render by Textual's own compositor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Mapping, Sequence
+from itertools import pairwise
+from typing import cast
 
 from textual._compositor import Compositor
 from textual.geometry import Region
@@ -29,22 +32,55 @@ __all__ = ["ConsoleScreen", "LineCompositor"]
 
 
 class LineCompositor(Compositor):
-    """Textual's compositor, rendering for a partial update only the rows it repaints."""
+    """Textual's compositor, rendering only what the lines an update repaints show."""
 
-    def _get_renders(
-        self, crop: Region | None = None
-    ) -> Iterable[tuple[Region, Region, list[Strip]]]:
-        if crop is None:  # a full update: everything, as Textual does
-            yield from super()._get_renders(crop)
-            return
+    def _render_chops(
+        self, crop: Region, is_rendered_line: Callable[[int], bool]
+    ) -> Sequence[Mapping[int, Strip]]:
+        # Textual's algorithm: widgets front to back, each filling the chops (the pieces of
+        # a line between two cuts) still empty. Two additions, neither changing a piece
+        # the terminal gets: a widget is cut to the update's rows, and one whose pieces
+        # there that the terminal gets are all filled already (by widgets in front of
+        # it) is not rendered. Pieces the terminal does not get may stay empty.
+        cuts = self.cuts
+        chops: list[dict[int, Strip | None]] = [dict.fromkeys(line[:-1]) for line in cuts]
         band = Region(0, crop.y, self.size.width, crop.height)
+        left, right = crop.column_span
+        # The pieces a terminal gets: those that overlap the changed columns.
+        wanted: dict[int, set[int]] = {
+            y: {cut for cut, end in pairwise(cuts[y]) if cut < right and end > left}
+            for y in band.line_range
+            if is_rendered_line(y)
+        }
         for widget, (region, clip) in self.visible_widgets.items():
             clip = clip.intersection(band)
             shown = region.intersection(clip)
             if not shown or not shown.overlaps(crop):
                 continue
+            first_cut, last_cut = shown.column_span
+            rows = [
+                (y, [cut for cut in cuts[y] if last_cut >= cut >= first_cut])
+                for y in shown.line_range
+                if y in wanted
+            ]
+            if not any(
+                cut in wanted[y] and chops[y][cut] is None
+                for y, line_cuts in rows
+                for cut in line_cuts
+            ):
+                continue  # covered in every piece it would show
             lines = Region(shown.x - region.x, shown.y - region.y, shown.width, shown.height)
-            yield region, clip, widget.render_lines(lines)
+            strips = dict(zip(shown.line_range, widget.render_lines(lines), strict=False))
+            for y, line_cuts in rows:
+                strip = strips.get(y)
+                if strip is None:
+                    continue
+                pieces = strip.divide([cut - shown.x for cut in line_cuts[1:]])
+                line = chops[y]
+                for cut, piece in zip(line_cuts, pieces, strict=False):
+                    if line.get(cut) is None:
+                        line[cut] = piece
+        return cast("Sequence[Mapping[int, Strip]]", chops)
 
 
 class ConsoleScreen(Screen[None]):
