@@ -65,8 +65,9 @@ class SandboxProcess:
             resp.raise_for_status()
             return await resp.json()  # type: ignore[no-any-return]
 
-    async def paced(self, rate: float, seconds: float, raw: bool = False) -> dict[str, Any]:
-        body = {"rate": rate, "seconds": seconds, "raw": raw}
+    async def paced(self, rate: float, seconds: float, raw: bool = False,
+                    poisson: bool = False) -> dict[str, Any]:
+        body = {"rate": rate, "seconds": seconds, "raw": raw, "poisson": poisson}
         async with aiohttp.ClientSession() as session, session.post(
                 f"{self.url}/_bench/paced", json=body,
                 timeout=aiohttp.ClientTimeout(total=seconds + 60)) as resp:

@@ -44,7 +44,8 @@ async def main() -> None:
         body = await request.json()
         result = await paced_load(sandbox.state, channel_id, user_id, sandbox.bot_id,
                                   rate=float(body["rate"]), seconds=float(body["seconds"]),
-                                  raw=bool(body.get("raw", False)))
+                                  raw=bool(body.get("raw", False)),
+                                  poisson=bool(body.get("poisson", False)))
         return web.json_response(result)
 
     async def stats(request: web.Request) -> web.Response:

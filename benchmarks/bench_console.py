@@ -11,11 +11,12 @@ p50/p99/max (a 10 ms ticker) and reply latency p50/p99/max; each window's own p9
 as well, to show the spread, with their median (one window hit by a stall of the shared
 host cannot move it, while it can swamp the pooled p99).
 
-With ``--aa`` both slots run headless (an A/A run): the ratios it gives are the
+Messages go out evenly spaced, or with ``--poisson`` at random moments (bursts and
+lulls). With ``--aa`` both slots run headless (an A/A run): the ratios it gives are the
 benchmark's own noise on this machine.
 
 Run: python benchmarks/bench_console.py [--json PATH] [--rate 200] [--seconds 10]
-         [--rounds 4] [--aa]
+         [--rounds 4] [--poisson] [--aa]
 """
 
 from __future__ import annotations
@@ -62,13 +63,13 @@ def _pct(ordered: list[float], p: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(len(ordered) * p))], 2) if ordered else 0.0
 
 
-async def window(sb: Any, rate: float, seconds: float) -> dict[str, Any]:
+async def window(sb: Any, rate: float, seconds: float, poisson: bool = False) -> dict[str, Any]:
     """One load window: CPU seconds, wall seconds, lag samples and reply latencies."""
     proc = psutil.Process(os.getpid())
     await sb.paced(rate, 1)  # warm-up
     cpu0, wall0 = sum(proc.cpu_times()[:2]), time.perf_counter()
     with LagMonitor() as lag:
-        replies = await sb.paced(rate, seconds, raw=True)
+        replies = await sb.paced(rate, seconds, raw=True, poisson=poisson)
     return {
         "cpu_s": sum(proc.cpu_times()[:2]) - cpu0,
         "wall_s": time.perf_counter() - wall0,
@@ -80,13 +81,15 @@ async def window(sb: Any, rate: float, seconds: float) -> dict[str, Any]:
     }
 
 
-async def console_window(runtime: Any, sb: Any, rate: float, seconds: float) -> dict[str, Any]:
+async def console_window(
+    runtime: Any, sb: Any, rate: float, seconds: float, poisson: bool = False
+) -> dict[str, Any]:
     from tui.app import ZoryxConsole
 
     app = ZoryxConsole(runtime=runtime)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(CONSOLE_SETTLE_SECONDS)
-        result = await window(sb, rate, seconds)
+        result = await window(sb, rate, seconds, poisson)
         with contextlib.suppress(Exception):
             app.exit(0)
     return result
@@ -120,6 +123,11 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of one window")
     parser.add_argument("--rounds", type=int, default=4, help="ABBA rounds (2 windows each)")
     parser.add_argument(
+        "--poisson",
+        action="store_true",
+        help="messages at random moments (Poisson arrivals) instead of evenly spaced",
+    )
+    parser.add_argument(
         "--aa",
         action="store_true",
         help="run headless in the console's windows too: the benchmark's own noise floor",
@@ -133,9 +141,11 @@ async def main() -> None:
                 order = ("headless", "console") if round_no % 2 == 0 else ("console", "headless")
                 for mode in order:
                     if mode == "headless" or args.aa:
-                        result = await window(sb, args.rate, args.seconds)
+                        result = await window(sb, args.rate, args.seconds, args.poisson)
                     else:
-                        result = await console_window(runtime, sb, args.rate, args.seconds)
+                        result = await console_window(
+                            runtime, sb, args.rate, args.seconds, args.poisson
+                        )
                     runs[mode].append(result)
                     print(f"round {round_no + 1} {mode:>8}: reply p99 {result['p99_ms']} ms")
     results: dict[str, Any] = {
@@ -143,6 +153,7 @@ async def main() -> None:
         "seconds_per_window": args.seconds,
         "rounds": args.rounds,
         "order": "ABBA",
+        "arrivals": "poisson" if args.poisson else "evenly spaced",
         "aa_noise_floor": args.aa,
     }
     for mode, windows in runs.items():

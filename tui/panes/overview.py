@@ -29,6 +29,7 @@ from tui.widgets import (
     plain,
     sparkline,
 )
+from tui.widgets._idle import loop_quiet
 
 from .base import Pane
 
@@ -79,17 +80,17 @@ class OverviewPane(Pane):
         snap = metrics.snapshot(top_n=5)
         # One card per step of the event loop, each painted before the next is worked out,
         # then the table a chunk of rows at a time: every step is short (well under a
-        # millisecond), with the bot's work in between, rather than one long stall.
+        # millisecond) and starts when the bot has nothing queued (loop_quiet), rather
+        # than one long stall in the middle of the bot's work.
         cards = (
             lambda: self._card("#ov-bot", self._bot_rows(bot)),
             lambda: self._card("#ov-health", self._health_rows(snap, sample)),
             lambda: self._activity_card(snap),
         )
         for update in cards:
+            await loop_quiet()
             if update():
                 await self.painted()
-            else:
-                await asyncio.sleep(0)
         await self._recent(snap.recent_commands)
 
     def _card(self, card_id: str, rows: list[tuple[str, object]]) -> bool:
@@ -119,10 +120,9 @@ class OverviewPane(Pane):
             return
         # Oldest chunk first, each on top of the last: the newest ends up on top.
         for end in range(len(fresh), 0, -RECENT_CHUNK):
+            await loop_quiet()
             chunk = fresh[max(0, end - RECENT_CHUNK) : end]
             table.prepend([self._recent_row(record) for record in chunk])
-            if end > RECENT_CHUNK:
-                await asyncio.sleep(0)
 
     def _recent_row(self, record: Any) -> list[object]:
         result = (

@@ -19,6 +19,7 @@ update against a full render by Textual's own compositor.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from itertools import pairwise
 from typing import cast
@@ -27,6 +28,8 @@ from textual._compositor import Compositor
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
+
+from ._idle import MAX_DEFER, RETRY, loop_busy
 
 __all__ = ["ConsoleScreen", "LineCompositor"]
 
@@ -84,10 +87,31 @@ class LineCompositor(Compositor):
 
 
 class ConsoleScreen(Screen[None]):
-    """A :class:`~textual.screen.Screen` painted by a :class:`LineCompositor`."""
+    """A :class:`~textual.screen.Screen` painted by a :class:`LineCompositor`, when the
+    event loop is quiet (see ``tui/widgets/_idle.py``)."""
 
     def __init__(
         self, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._compositor = LineCompositor()
+        self._waiting_since: float | None = None  # a paint put off while the bot was busy
+        self._retry: asyncio.TimerHandle | None = None
+
+    def _on_timer_update(self) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if loop_busy(loop):
+            if self._waiting_since is None:
+                self._waiting_since = now
+            if now - self._waiting_since < MAX_DEFER:
+                if self._retry is None:
+                    self._retry = loop.call_later(RETRY, self._retry_update)
+                return
+        self._waiting_since = None
+        super()._on_timer_update()
+
+    def _retry_update(self) -> None:
+        self._retry = None
+        if self.is_attached:
+            self._on_timer_update()

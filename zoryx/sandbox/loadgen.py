@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
@@ -77,8 +78,11 @@ async def command_load(
 
 async def paced_load(state: SandboxState, channel_id: int, user_id: int, bot_id: int, *,
                      rate: float, seconds: float, content: str = "!ping",
-                     raw: bool = False) -> dict[str, Any]:
+                     raw: bool = False, poisson: bool = False) -> dict[str, Any]:
     """Send ``content`` at ``rate`` per second for ``seconds``; time each bot reply.
+
+    Messages go out evenly spaced, or with ``poisson`` at random moments (exponential gaps
+    of mean ``1 / rate``, from a fixed seed: bursts and lulls, as real traffic has).
 
     Replies are matched to requests first-in first-out (one reply per command), which holds
     for a bot that answers every command once and in order. ``raw`` adds every latency
@@ -100,8 +104,10 @@ async def paced_load(state: SandboxState, channel_id: int, user_id: int, bot_id:
     state.listeners.append(on_event)
     try:
         start = time.perf_counter()
+        gaps = random.Random(total)
+        target = start
         for n in range(total):
-            target = start + n / rate
+            target = target + gaps.expovariate(rate) if poisson else start + n / rate
             delay = target - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
