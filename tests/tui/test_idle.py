@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from tui.widgets import LineCard
 from tui.widgets._idle import MAX_DEFER, loop_busy, loop_quiet
 
@@ -61,28 +63,25 @@ def paint_times(app: Any) -> list[float]:
     return times
 
 
-async def test_the_console_paints_once_the_loop_is_quiet(console: Console) -> None:
+@pytest.mark.parametrize(
+    ("busy_for", "waits"),
+    [(MAX_DEFER / 2, True), (10 * MAX_DEFER, False)],
+    ids=["loop-goes-quiet", "loop-stays-busy"],
+)
+async def test_a_paint_waits_for_a_quiet_loop_but_not_for_ever(
+    console: Console, busy_for: float, waits: bool
+) -> None:
     async with console(frozen_clock=True) as pilot:
         pane = await show(pilot, "overview")
         card = pane.query_one("#ov-health", LineCard)
         card.show_rows([("Tier", "ok"), ("Errors", "0")])
         await pilot.pause(0.1)
         times = paint_times(pilot.app)
-        end = keep_busy(MAX_DEFER / 2)
+        end = keep_busy(busy_for)
         card.show_rows([("Tier", "ok"), ("Errors", "7")])
         await wait_for(pilot, lambda: bool(times), what="a paint")
-        assert times[0] >= end, "painted while the loop had work queued"
-
-
-async def test_a_loop_that_stays_busy_still_gets_its_paint(console: Console) -> None:
-    async with console(frozen_clock=True) as pilot:
-        pane = await show(pilot, "overview")
-        card = pane.query_one("#ov-health", LineCard)
-        card.show_rows([("Tier", "ok"), ("Errors", "0")])
-        await pilot.pause(0.1)
-        times = paint_times(pilot.app)
-        end = keep_busy(10 * MAX_DEFER)
-        card.show_rows([("Tier", "ok"), ("Errors", "7")])
-        await wait_for(pilot, lambda: bool(times), what="a paint")
-        assert times[0] < end, "waited for the busy loop to end instead of painting"
+        if waits:
+            assert times[0] >= end, "painted while the loop had work queued"
+        else:
+            assert times[0] < end, "waited for the busy loop to end instead of painting"
         assert "Errors 7" in card.lines[1]

@@ -10,6 +10,7 @@ DataTable would.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,27 @@ def table_names(table: LiveTable) -> list[str]:
 def first_style(widget: Any) -> Any:
     """The style of the first piece of the widget's first line, as it paints it now."""
     return next(iter(widget.render_line(0))).style
+
+
+def spy_prepend(table: LiveTable, seen: Callable[[list[Any]], object]) -> None:
+    """Call ``seen(rows)`` with the rows of every ``table.prepend`` call, then prepend them."""
+    original = table.prepend
+
+    def prepend(rows: Any) -> None:
+        rows = list(rows)
+        seen(rows)
+        original(rows)
+
+    table.prepend = prepend  # type: ignore[method-assign]
+
+
+async def recent_table_with_one_command(pilot: Any) -> tuple[Any, LiveTable]:
+    """The Overview pane and its recent-commands table, which shows one command: first."""
+    pane = await show(pilot, "overview")
+    table = pane.query_one("#ov-recent", LiveTable)
+    record(pilot.app, "first")
+    await pane.refresh_data()
+    return pane, table
 
 
 class RefreshSpy:
@@ -92,21 +114,10 @@ async def test_recent_commands_get_new_commands_on_top_and_stay_bounded(console:
 
 async def test_recent_commands_only_render_what_is_new(console: Console) -> None:
     async with console(frozen_clock=True) as pilot:
-        app = pilot.app
-        pane = await show(pilot, "overview")
-        table = pane.query_one("#ov-recent", LiveTable)
-        record(app, "first")
-        await pane.refresh_data()
+        pane, table = await recent_table_with_one_command(pilot)
         calls: list[int] = []
-        original = table.prepend
-
-        def prepend(rows: Any) -> None:
-            rows = list(rows)
-            calls.append(len(rows))
-            original(rows)
-
-        table.prepend = prepend  # type: ignore[method-assign]
-        record(app, "second", "third")
+        spy_prepend(table, lambda rows: calls.append(len(rows)))
+        record(pilot.app, "second", "third")
         await pane.refresh_data()
         assert calls == [2], "only the two new commands are added, no rebuild"
         assert table_names(table)[:3] == ["third", "second", "first"]
@@ -118,13 +129,8 @@ async def test_a_flood_of_commands_reaches_the_table_a_chunk_per_loop_step(
     # Under load every row of the table is new at each refresh: the rows are built and
     # added RECENT_CHUNK at a time, oldest first, with the event loop free in between.
     async with console(frozen_clock=True) as pilot:
-        app = pilot.app
-        pane = await show(pilot, "overview")
-        table = pane.query_one("#ov-recent", LiveTable)
-        record(app, "first")
-        await pane.refresh_data()
+        pane, table = await recent_table_with_one_command(pilot)
         steps: list[int] = []
-        original = table.prepend
         loop_turns = 0
 
         async def count_turns() -> None:
@@ -133,18 +139,16 @@ async def test_a_flood_of_commands_reaches_the_table_a_chunk_per_loop_step(
                 await asyncio.sleep(0)
                 loop_turns += 1
 
-        def prepend(rows: Any) -> None:
-            rows = list(rows)
-            steps.append(loop_turns)
-            original(rows)
-
-        table.prepend = prepend  # type: ignore[method-assign]
-        record(app, *(f"flood{i}" for i in range(RECENT_ROWS + 5)))
+        sizes: list[int] = []
+        spy_prepend(table, lambda rows: (steps.append(loop_turns), sizes.append(len(rows))))
+        record(pilot.app, *(f"flood{i}" for i in range(RECENT_ROWS + 5)))
         counter = asyncio.create_task(count_turns())
         try:
             await pane.refresh_data()
         finally:
             counter.cancel()
+        # A step builds and adds at most 10 rows (~0.3 ms), whatever RECENT_CHUNK says.
+        assert max(sizes) <= 10 and sum(sizes) == RECENT_ROWS
         assert len(steps) == RECENT_ROWS // RECENT_CHUNK
         assert all(b > a for a, b in pairwise(steps)), "a loop turn between"
         names = table_names(table)
