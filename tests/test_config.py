@@ -325,6 +325,8 @@ def test_env_booleans(value: str, expected: bool) -> None:
         ({"BACKUP_MAX_PER_GUILD": "0"}, "BACKUP_MAX_PER_GUILD"),
         ({"FW_LOOP_LAG_THRESHOLD_MS": "fast"}, "FW_LOOP_LAG_THRESHOLD_MS"),
         ({"BOT_OWNER_ID": "12ab"}, "BOT_OWNER_ID"),
+        ({"BOT_OWNER_ID": "12²"}, "BOT_OWNER_ID"),  # a non-ASCII digit: not an ID
+        ({"SHARD_COUNT": "3", "SHARD_IDS": "0,²"}, "SHARD_IDS"),
     ],
 )
 def test_bad_env_values_name_the_key(values: dict[str, str], key: str) -> None:

@@ -14,11 +14,19 @@ from .config import default_config, save_config
 class InitReport:
     created: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    skipped_examples: bool = False
+    """The directory was not new, so no example extension was copied."""
 
 
 def init_bot_dir(target: Path) -> InitReport:
-    """Create config.json, .env.example, .env, data/, botlogs/ and example extensions."""
+    """Create config.json, .env.example, .env, data/, botlogs/ and, in a new directory,
+    the example extensions.
+
+    A directory that already has files gets no examples: in an existing bot directory,
+    an example the user deleted stays deleted.
+    """
     report = InitReport()
+    new = not target.exists() or (target.is_dir() and not any(target.iterdir()))
     target.mkdir(parents=True, exist_ok=True)
     templates = resources.files("zoryx") / "templates"
 
@@ -46,6 +54,9 @@ def init_bot_dir(target: Path) -> InitReport:
         existed = path.exists()
         path.mkdir(exist_ok=True)
         note(path, not existed)
+    if not new:
+        report.skipped_examples = True
+        return report
     for item in (templates / "extensions").iterdir():
         if not item.name.endswith(".py"):
             continue

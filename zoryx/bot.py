@@ -9,19 +9,33 @@ import logging
 import sys
 import time
 import weakref
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
 
+from . import compat
 from .checks import PermissionPolicy
+from .command_registry import CommandRegistryMixin
+from .compat.config import ConfigAccess
+from .compat.database import DatabaseCompat
 from .extensions import ExtensionManager
 from .prefix import PrefixResolver
 from .shards import ShardEvents
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from cogs.plugin_registry.registry import PluginRecord
+
+    from .config import Config
+    from .hooks import HookService
+    from .metrics import BotMetrics
     from .operator import OperatorAPI
     from .services import Services
+    from .storage.atomic import AtomicStore
+    from .storage.databases import Databases
 
 log = logging.getLogger("zoryx.bot")
 
@@ -43,7 +57,7 @@ def default_intents() -> discord.Intents:
     return intents
 
 
-class ZoryxBot(commands.AutoShardedBot):
+class ZoryxBot(CommandRegistryMixin, commands.AutoShardedBot):
     """The bot class every face runs.
 
     Args:
@@ -66,6 +80,7 @@ class ZoryxBot(commands.AutoShardedBot):
             case_insensitive=True,
             **options,
         )
+        self.setup_command_registry(config)  # built-in overrides, clashes, slash auto-sync
         self.policy = PermissionPolicy(self)
         self.add_check(self.policy)
         self.extension_manager = ExtensionManager(
@@ -77,6 +92,9 @@ class ZoryxBot(commands.AutoShardedBot):
         self.framework_failures: dict[str, str] = {}
         self.shard_events = ShardEvents()
         services.extra["shard_events"] = self.shard_events
+        self._db_compat: DatabaseCompat | None = None
+        self._config_access: ConfigAccess | None = None
+        compat.install(self)
 
     # -- lifecycle -------------------------------------------------------------------------
     async def setup_hook(self) -> None:
@@ -120,8 +138,93 @@ class ZoryxBot(commands.AutoShardedBot):
         return None if hooks is None else hooks.register(event, callback, priority)
 
     def unregister_hook(self, event: str, callback: Any) -> bool:
+        """Remove a hook registered with :meth:`register_hook`; False if it was not there."""
         hooks = self.services.extra.get("hooks")
         return False if hooks is None else bool(hooks.unregister(event, callback))
+
+    # -- extension API (see docs/extensions.md) -----------------------------------------------
+    def register_plugin(
+        self,
+        name: str,
+        version: str | None = None,
+        author: str | None = None,
+        description: str | None = None,
+        dependencies: Iterable[str] | Mapping[str, str] | None = None,
+        conflicts_with: Iterable[str] | None = None,
+    ) -> bool:
+        """Declare the calling extension's plugin metadata (call it while it loads).
+
+        Adds to the module's ``__version__``… literals. Returns False when no installed
+        extension matches.
+
+        Raises:
+            zoryx.ExtensionRefused: the plugin registry enforces dependencies/conflicts and
+                this metadata breaks them; the load in progress fails with the reason.
+        """
+        from .compat.plugins import register_plugin
+
+        caller = sys._getframe(1).f_globals.get("__name__")
+        return register_plugin(
+            self, caller, name=name, version=version, author=author,
+            description=description, dependencies=dependencies, conflicts_with=conflicts_with,
+        )
+
+    @property
+    def db(self) -> DatabaseCompat:
+        """The earlier framework's database API (``conn``, ``_get_guild_connection``…).
+
+        New code can use ``bot.services.db`` (:class:`zoryx.Databases`) directly.
+        """
+        if self._db_compat is None:
+            self._db_compat = DatabaseCompat(self.services.db)
+        return self._db_compat
+
+    @property
+    def config(self) -> ConfigAccess:
+        """``config.json`` by key: ``bot.config.get("prefix")``."""
+        if self._config_access is None:
+            self._config_access = ConfigAccess(lambda: self.services.config)
+        return self._config_access
+
+    @property
+    def metrics(self) -> BotMetrics:
+        """Live counters (``bot.metrics.get_stats()``, ``snapshot()``)."""
+        return self.services.metrics
+
+    @property
+    def store(self) -> AtomicStore:
+        """The crash-safe JSON/text store (``await bot.store.write_json(path, data)``)."""
+        return self.services.store
+
+    @property
+    def databases(self) -> Databases:
+        """main.db and the per-guild databases (``async with bot.databases.guild_connection``)."""
+        return self.services.db
+
+    @property
+    def settings(self) -> Config:
+        """The typed ``config.json`` (``bot.settings.prefix``)."""
+        return self.services.config
+
+    @property
+    def data_dir(self) -> Path:
+        """The bot's data folder (``data/`` by default)."""
+        return self.services.data_dir
+
+    @property
+    def hooks(self) -> HookService | None:
+        """The event-hook service, or None when the feature is switched off."""
+        hooks: HookService | None = self.services.extra.get("hooks")
+        return hooks
+
+    def plugin(self, name: str) -> PluginRecord | None:
+        """What the plugin registry knows of extension ``name`` (None: unknown or registry off)."""
+        plugins = self.services.extra.get("plugins")
+        if plugins is None:
+            return None
+        plugins.sync()
+        record: PluginRecord | None = plugins.registry.get(name)
+        return record
 
     async def is_owner(self, user: discord.abc.User) -> bool:
         return user.id in self.services.owner_ids
@@ -143,13 +246,14 @@ class ZoryxBot(commands.AutoShardedBot):
             guild_id = self._count(ctx, name, None)
             hooks = self.services.extra.get("hooks")
             if hooks is not None:
-                await hooks.emit("command_executed", command=name, user_id=ctx.author.id,
+                await hooks.emit("command_executed", command_name=name, author=ctx.author,
+                                 guild=ctx.guild, command=name, user_id=ctx.author.id,
                                  guild_id=guild_id)
 
     async def on_ready(self) -> None:
         if not self.ready_once:
             self.ready_once = True
-            await self.emit_hook("bot_ready", guilds=len(self.guilds))
+            await self.emit_hook("bot_ready", bot_user=self.user, guilds=len(self.guilds))
 
     async def on_shard_connect(self, shard_id: int) -> None:
         self.shard_events.record(shard_id, "connect")
@@ -161,10 +265,10 @@ class ZoryxBot(commands.AutoShardedBot):
         self.shard_events.record(shard_id, "disconnect")
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        await self.emit_hook("guild_joined", guild_id=guild.id, name=guild.name)
+        await self.emit_hook("guild_joined", guild=guild, guild_id=guild.id, name=guild.name)
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
-        await self.emit_hook("guild_left", guild_id=guild.id, name=guild.name)
+        await self.emit_hook("guild_left", guild=guild, guild_id=guild.id, name=guild.name)
 
     async def on_app_command_completion(
         self, interaction: discord.Interaction, command: discord.app_commands.Command | Any
@@ -176,8 +280,9 @@ class ZoryxBot(commands.AutoShardedBot):
                 name, user=str(interaction.user), guild=_guild_name(interaction.guild)
             )
             self.services.db.increment_usage(name, interaction.guild_id)
-            await self.emit_hook("command_executed", command=name, user_id=interaction.user.id,
-                                 guild_id=interaction.guild_id)
+            await self.emit_hook("command_executed", command_name=name, author=interaction.user,
+                                 guild=interaction.guild, command=name,
+                                 user_id=interaction.user.id, guild_id=interaction.guild_id)
 
     def _count(
         self,
@@ -200,8 +305,9 @@ class ZoryxBot(commands.AutoShardedBot):
             return
         name = ctx.command.qualified_name
         guild_id = self._count(ctx, name, error)
-        await self.emit_hook("command_error", command=name, user_id=ctx.author.id,
-                             error=f"{type(error).__name__}: {error}", guild_id=guild_id)
+        await self.emit_hook("command_error", command_name=name, error=error, author=ctx.author,
+                             guild=ctx.guild, command=name, user_id=ctx.author.id,
+                             guild_id=guild_id)
 
     # -- slash command sync -------------------------------------------------------------------
     def tree_fingerprint(self) -> str:

@@ -37,13 +37,32 @@ def _owner_only(command: commands.Command) -> bool:  # type: ignore[type-arg]
     )
 
 
+def rule_names(command: commands.Command) -> list[str]:  # type: ignore[type-arg]
+    """Names whose role rules apply to ``command``: its groups (outermost first), then itself."""
+    return [parent.qualified_name for parent in reversed(command.parents)] + [
+        command.qualified_name
+    ]
+
+
+def covered_commands(command: commands.Command) -> list[str]:  # type: ignore[type-arg]
+    """Qualified names a rule on ``command`` covers: itself and, for a group, every subcommand."""
+    names = [command.qualified_name]
+    if isinstance(command, commands.Group):
+        names += sorted(sub.qualified_name for sub in command.walk_commands())
+    return names
+
+
 class PermissionPolicy:
     """The bot-wide check run before every prefix, hybrid and converted command.
 
     Order: bot owners pass everything; owner-only commands stop everyone else; then the
-    guild's own role requirement for the command (set with ``config <cmd> <role>``, stored
-    per guild) — guild owners and administrators pass it; then a default cooldown for
-    commands that declare none.
+    guild's own role requirements (set with ``config <cmd> <role>``, stored per guild) —
+    guild owners and administrators pass them; then a default cooldown for commands that
+    declare none.
+
+    Role rules on command groups: a rule on a group covers all its subcommands, and
+    every rule along the way applies (``note`` and ``note add`` each need one of their
+    roles for ``note add``), so a subcommand can narrow its group's rule, never widen it.
     """
 
     def __init__(self, bot: ZoryxBot) -> None:
@@ -70,12 +89,13 @@ class PermissionPolicy:
             raise commands.NotOwner("Only the bot owner can use this command.")
         guild, member = ctx.guild, ctx.author
         if guild is not None and isinstance(member, discord.Member):
-            name = command.qualified_name
             if not (member.id == guild.owner_id or member.guild_permissions.administrator):
-                roles = self.bot.services.db.cached_command_roles(guild.id, name)
-                if roles is None:
-                    return self._check_slow(ctx, member, name)
-                self._require_roles(member, roles, name)
+                db = self.bot.services.db
+                for name in rule_names(command):
+                    roles = db.cached_command_roles(guild.id, name)
+                    if roles is None:
+                        return self._check_slow(ctx, member)
+                    self._require_roles(member, roles, name)
         self._check_cooldown(ctx, command)
         return True
 
@@ -83,11 +103,11 @@ class PermissionPolicy:
         self,
         ctx: commands.Context,  # type: ignore[type-arg]
         member: discord.Member,
-        name: str,
     ) -> bool:
         assert ctx.guild is not None and ctx.command is not None
-        roles = await self.bot.services.db.get_command_roles(ctx.guild.id, name)
-        self._require_roles(member, roles, name)
+        for name in rule_names(ctx.command):
+            roles = await self.bot.services.db.get_command_roles(ctx.guild.id, name)
+            self._require_roles(member, roles, name)
         self._check_cooldown(ctx, ctx.command)
         return True
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -42,10 +44,39 @@ def main_callback(
     """Zoryx command line."""
 
 
+def _require_bot_dir(bot_dir: Path) -> None:
+    """Refuse a ``--dir`` that does not exist (instead of creating an empty bot there)."""
+    if not bot_dir.is_dir():
+        typer.echo(
+            f"Error: no bot directory at {bot_dir} (create one with: zoryx init {bot_dir})",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+
+@contextlib.contextmanager
+def _bot_dir_lock(bot_dir: Path) -> Iterator[None]:
+    """Hold the bot directory for this process; exit 1 if another process holds it."""
+    from .dirlock import BotDirLocked, hold_bot_dir
+
+    try:
+        with hold_bot_dir(bot_dir):
+            yield
+    except BotDirLocked as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
 @app.command()
 def run(
     bot_dir: DirOption = Path("."),
-    headless: Annotated[bool, typer.Option("--headless", help="Run without the console.")] = True,
+    headless: Annotated[
+        bool,
+        typer.Option(
+            "--headless/--no-headless",
+            help="Run without the console (the default); --no-headless opens the console.",
+        ),
+    ] = True,
     world: Annotated[str, typer.Option(help="Sandbox world when no token is set.")] = "demo",
 ) -> None:
     """Run the bot (on the sandbox Discord when no DISCORD_TOKEN is set)."""
@@ -54,18 +85,24 @@ def run(
     if not headless:
         tui(bot_dir)
         return
-    raise typer.Exit(run_headless(bot_dir, sandbox_world=world))
+    _require_bot_dir(bot_dir)
+    with _bot_dir_lock(bot_dir):
+        code = run_headless(bot_dir, sandbox_world=world)
+    raise typer.Exit(code)
 
 
 @app.command()
 def tui(bot_dir: DirOption = Path(".")) -> None:
     """Run the bot inside the operator console."""
+    _require_bot_dir(bot_dir)
     try:
         from tui.app import run_console
     except ImportError as exc:
         typer.echo(f"The operator console is not available in this installation: {exc}", err=True)
         raise typer.Exit(1) from exc
-    raise typer.Exit(run_console(bot_dir))
+    with _bot_dir_lock(bot_dir):
+        code = run_console(bot_dir)
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -78,6 +115,8 @@ def init(target: Annotated[Path, typer.Argument(help="Directory to create")] = P
         typer.echo(f"  created  {path}")
     for path in report.kept:
         typer.echo(f"  kept     {path} (already there)")
+    if report.skipped_examples:
+        typer.echo("  (example extensions are only added to a new directory)")
     typer.echo(f"Bot directory ready: {target.resolve()}\nNext: zoryx run --dir {target}")
 
 
@@ -86,6 +125,7 @@ def doctor(bot_dir: DirOption = Path(".")) -> None:
     """Check a bot directory; the exit code is 0 when everything passes."""
     from .doctor import run_checks
 
+    _require_bot_dir(bot_dir)
     checks = run_checks(bot_dir)
     for check in checks:
         mark = "✗" if not check.ok else ("!" if check.warning else "✓")
@@ -95,32 +135,18 @@ def doctor(bot_dir: DirOption = Path(".")) -> None:
     raise typer.Exit(1 if failed else 0)
 
 
-@app.command()
-def sandbox(
-    port: Annotated[int, typer.Option(help="Port (0 picks a free one)")] = 8765,
-    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
-    world: Annotated[str, typer.Option(help="World: demo or empty")] = "demo",
-    shards: Annotated[int, typer.Option(help="Recommended shard count")] = 1,
-    strict: Annotated[bool, typer.Option(help="Enforce rate limits with real 429s")] = False,
-    simulate: Annotated[float, typer.Option(help="Activity simulator actions per minute")] = 0.0,
-    guilds: Annotated[int, typer.Option(help="Scale world: number of guilds")] = 0,
-    members: Annotated[int, typer.Option(help="Scale world: members per guild")] = 0,
-    channels: Annotated[int, typer.Option(help="Scale world: channels per guild")] = 3,
-) -> None:
-    """Run the sandbox Discord standalone and print how to connect a bot to it."""
-    from .sandbox.standalone import run_standalone
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def sandbox(ctx: typer.Context) -> None:
+    """Run the sandbox Discord standalone and print how to connect a bot to it.
 
-    run_standalone(
-        host=host,
-        port=port,
-        world=world,
-        shards=shards,
-        strict=strict,
-        simulate=simulate,
-        guilds=guilds,
-        members=members,
-        channels=channels,
-    )
+    Takes the options of ``python -m zoryx.sandbox`` (see ``zoryx sandbox --help``).
+    """
+    from .sandbox.__main__ import main as sandbox_main
+
+    raise typer.Exit(sandbox_main(list(ctx.args), prog="zoryx sandbox"))
 
 
 def main() -> None:

@@ -66,6 +66,12 @@ def run_checks(bot_dir: Path) -> list[Check]:
     except ConfigError as exc:
         checks.append(Check(".env", False, str(exc)))
     if config is not None:
+        from .builtin_commands import check_builtin_commands
+
+        try:
+            check_builtin_commands(config)
+        except ConfigError as exc:
+            checks.append(Check("builtin_commands", False, str(exc)))
         data_dir = config.database.resolve(bot_dir)
         checks.append(_writable("data directory", data_dir))
     checks.append(_writable("log directory", bot_dir / "botlogs"))
@@ -79,6 +85,8 @@ def run_checks(bot_dir: Path) -> list[Check]:
             else f"{ext} is missing",
         )
     )
+    if ext.is_dir():
+        checks.append(_extension_syntax(bot_dir, ext))
     checks.append(
         Check(
             "intents",
@@ -91,6 +99,36 @@ def run_checks(bot_dir: Path) -> list[Check]:
         )
     )
     return checks
+
+
+def _extension_files(ext_dir: Path) -> list[Path]:
+    """The files the extension loader would import: modules and whole packages."""
+    files: list[Path] = []
+    for entry in sorted(ext_dir.iterdir()):
+        if entry.name.startswith(("_", ".")):
+            continue
+        if entry.is_file() and entry.suffix == ".py":
+            files.append(entry)
+        elif entry.is_dir() and (entry / "__init__.py").is_file():
+            files.extend(sorted(entry.rglob("*.py")))
+    return files
+
+
+def _extension_syntax(bot_dir: Path, ext_dir: Path) -> Check:
+    """Compile every extension file (nothing runs) and report each syntax error."""
+    files = _extension_files(ext_dir)
+    errors: list[str] = []
+    for path in files:
+        where = path.relative_to(bot_dir).as_posix()
+        try:
+            compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            errors.append(f"{where} line {exc.lineno}: {exc.msg}")
+        except (OSError, ValueError) as exc:
+            errors.append(f"{where}: {exc}")
+    if errors:
+        return Check("extension syntax", False, "; ".join(errors))
+    return Check("extension syntax", True, f"{len(files)} file(s) compile")
 
 
 def _writable(name: str, path: Path) -> Check:

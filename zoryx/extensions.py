@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import contextlib
+import functools
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -23,7 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from discord.ext import commands
 
@@ -44,6 +45,24 @@ METADATA_KEYS = (
 )
 State = Literal["loaded", "failed", "unloaded", "blacklisted"]
 BeforeLoad = Callable[["ExtensionInfo"], Awaitable[None]]
+_Method = TypeVar("_Method", bound=Callable[..., Awaitable[Any]])
+
+
+@dataclass(frozen=True)
+class HotReload:
+    """What the folder watcher left an extension as after a change (the outcome of a save).
+
+    Reported to :attr:`ExtensionManager.hot_reload_listeners` once per changed extension;
+    ``seen_at`` (``time.monotonic()``) is when the watcher saw the change, so a face that
+    saved a file at ``t`` waits for an outcome with ``seen_at >= t``.
+    """
+
+    name: str
+    seen_at: float
+    state: State | None  # None: the extension is gone
+    error: str | None = None
+    traceback: str | None = None
+    reloads: int = 0
 
 
 class ExtensionRefused(Exception):
@@ -133,6 +152,18 @@ def _entries(directory: Path) -> dict[str, Path]:
     return out
 
 
+def _holding_sync(method: _Method) -> _Method:
+    """No automatic slash command sync while ``method`` runs (one sync after a burst)."""
+
+    @functools.wraps(method)
+    async def wrapper(self: ExtensionManager, *args: Any, **kwargs: Any) -> Any:
+        autosync = getattr(self.bot, "autosync", None)
+        with autosync.hold() if autosync is not None else contextlib.nullcontext():
+            return await method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 class ExtensionManager:
     """Loads, unloads and reloads user extensions on a bot, and watches the folder.
 
@@ -153,6 +184,8 @@ class ExtensionManager:
         self.order: Callable[[list[str]], list[str]] | None = None
         self._finder = _Finder(directory)
         self._watch_task: asyncio.Task[None] | None = None
+        #: Called with a :class:`HotReload` after the watcher (re)loaded an extension.
+        self.hot_reload_listeners: list[Callable[[HotReload], None]] = []
         self._lock = asyncio.Lock()
 
     # -- import machinery ------------------------------------------------------------
@@ -191,6 +224,7 @@ class ExtensionManager:
         return self.extensions.get(normalize(name.removeprefix(PACKAGE + ".")))
 
     # -- load / unload / reload ---------------------------------------------------------
+    @_holding_sync
     async def load_all(self) -> list[ExtensionInfo]:
         """Load every non-blacklisted extension; one failure never stops the others."""
         await self.discover()
@@ -199,6 +233,7 @@ class ExtensionManager:
             names = self.order(names)
         return [await self.load(name) for name in names]
 
+    @_holding_sync
     async def load(self, name: str) -> ExtensionInfo:
         """Load one extension; the returned info says whether it worked and why not."""
         async with self._lock:
@@ -233,9 +268,10 @@ class ExtensionManager:
         info.loaded_at = time.time()
         info.error = info.traceback = None
         log.info("loaded extension %s in %.1f ms", name, info.load_ms)
-        await self.bot.emit_hook("extension_loaded", extension=name)
+        await self.bot.emit_hook("extension_loaded", extension_name=name, extension=name)
         return info
 
+    @_holding_sync
     async def unload(self, name: str) -> ExtensionInfo:
         async with self._lock:
             name = normalize(name.removeprefix(PACKAGE + "."))
@@ -246,9 +282,10 @@ class ExtensionManager:
             info.state = "unloaded"
             info.loaded_at = None
             log.info("unloaded extension %s", name)
-            await self.bot.emit_hook("extension_unloaded", extension=name)
+            await self.bot.emit_hook("extension_unloaded", extension_name=name, extension=name)
             return info
 
+    @_holding_sync
     async def reload(self, name: str) -> ExtensionInfo:
         """Reload atomically: if the new code fails, the old version keeps running."""
         async with self._lock:
@@ -280,8 +317,8 @@ class ExtensionManager:
             info.reloads += 1
             info.error = info.traceback = None
             log.info("reloaded extension %s in %.1f ms", name, info.load_ms)
-            await self.bot.emit_hook("extension_unloaded", extension=name)
-            await self.bot.emit_hook("extension_loaded", extension=name)
+            await self.bot.emit_hook("extension_unloaded", extension_name=name, extension=name)
+            await self.bot.emit_hook("extension_loaded", extension_name=name, extension=name)
             return info
 
     def _failed(self, info: ExtensionInfo, error: str, tb: str | None) -> ExtensionInfo:
@@ -312,12 +349,29 @@ class ExtensionManager:
         async for changes in watchfiles.awatch(
             self.directory, debounce=debounce_ms, step=50, recursive=True
         ):
+            seen = time.monotonic()
             names = {self.owner_of(Path(p)) for _, p in changes}
             for name in sorted(n for n in names if n):
                 try:
                     await self._apply_change(name)
-                except Exception:
+                except Exception as exc:
                     log.exception("hot reload of %s failed", name)
+                    self._report_hot_reload(name, seen, exc)
+                else:
+                    self._report_hot_reload(name, seen)
+
+    def _report_hot_reload(self, name: str, seen: float, exc: Exception | None = None) -> None:
+        info = self.extensions.get(name)
+        error, tb = (info.error, info.traceback) if info is not None else (None, None)
+        if exc is not None:
+            error, tb = _short(exc), _format(exc)
+        state = None if info is None else info.state
+        outcome = HotReload(name, seen, state, error, tb, 0 if info is None else info.reloads)
+        for listener in list(self.hot_reload_listeners):
+            try:
+                listener(outcome)
+            except Exception:
+                log.exception("a hot reload listener failed")
 
     def owner_of(self, path: Path) -> str | None:
         """The extension a file under the extensions folder belongs to (None if none)."""
@@ -330,6 +384,7 @@ class ExtensionManager:
             return None
         return normalize(top)
 
+    @_holding_sync
     async def _apply_change(self, name: str) -> None:
         entries = await asyncio.to_thread(_entries, self.directory)
         info = self.extensions.get(name)

@@ -31,6 +31,7 @@ from pathlib import Path
 from zoryx.config import LoggingConfig
 
 __all__ = [
+    "CONSOLE_EXTRA",
     "CURRENT_RUN_LOG",
     "LOG_DIR",
     "LOG_RETENTION_DAYS",
@@ -48,6 +49,9 @@ CURRENT_RUN_LOG = "current_run.log"
 #: Files in botlogs/ not modified for this many days are deleted at start-up.
 LOG_RETENTION_DAYS = 30
 REDACTED = "[REDACTED]"
+#: ``log.info(msg, extra={CONSOLE_EXTRA: False})`` writes to the log files, not the
+#: console (for lines the face prints itself, like the ready line).
+CONSOLE_EXTRA = "zoryx_console"
 #: Secrets shorter than this are not redacted (it would shred every log line).
 MIN_SECRET_LENGTH = 6
 _QUEUE_SIZE = 10_000
@@ -225,10 +229,16 @@ class LoggingHandles:
 _active: LoggingHandles | None = None
 
 
+def _for_console(record: logging.LogRecord) -> bool:
+    return getattr(record, CONSOLE_EXTRA, True) is not False
+
+
 def _console_handler() -> logging.Handler:
     from rich.logging import RichHandler
 
-    return RichHandler(markup=False, rich_tracebacks=False, show_path=False)
+    handler = RichHandler(markup=False, rich_tracebacks=False, show_path=False)
+    handler.addFilter(_for_console)
+    return handler
 
 
 def setup_logging(

@@ -28,8 +28,12 @@ from .config import (
     secrets,
 )
 from .gctune import tune_for_long_run, tuning_enabled
+from .logs import CONSOLE_EXTRA
+from .voice_warnings import mute_client_warnings, voice_warnings
 
 log = logging.getLogger("zoryx.runtime")
+SHUTDOWN_BACKUP_SECONDS = 5.0
+"""Time the shutdown backup may take; copies not done by then are skipped (logged)."""
 
 
 @dataclass
@@ -38,9 +42,15 @@ class ReadyInfo:
     guilds: int
     shards: int
     sandbox: bool
+    attached_to: str | None = None
 
     def line(self) -> str:
-        world = "SANDBOX Discord (no DISCORD_TOKEN set)" if self.sandbox else "live Discord"
+        if self.attached_to is not None:
+            world = f"SANDBOX Discord at {self.attached_to} (attached)"
+        elif self.sandbox:
+            world = "SANDBOX Discord (no DISCORD_TOKEN set)"
+        else:
+            world = "live Discord"
         return (
             f"Zoryx ready: {self.user} in {self.guilds} guild(s) on {self.shards} "
             f"shard(s) — {world}"
@@ -78,6 +88,9 @@ class Runtime:
         self.services: Any = None
         self.bot: Any = None
         self.sandbox: Any = None
+        # A sandbox run by another process (ZORYX_SANDBOX_URL): an AttachedSandbox.
+        self.attached: Any = None
+        self._connection_file: Path | None = None
         self.ready: ReadyInfo | None = None
         self.crash: BaseException | None = None
         self._bot_task: asyncio.Task[None] | None = None
@@ -90,6 +103,7 @@ class Runtime:
     # -- build ---------------------------------------------------------------------------
     async def build(self) -> None:
         """Load configuration and open storage; raises ConfigError on bad settings."""
+        from .builtin_commands import check_builtin_commands
         from .logs import setup_logging
         from .metrics import BotMetrics
         from .services import Services
@@ -99,6 +113,11 @@ class Runtime:
         config = load_config(self.bot_dir)
         env = load_env(self.bot_dir, environ=self.environ)
         check_settings(config, env)
+        if env.sandbox_url is not None and env.sandbox_token is not None:
+            from .sandbox.link import attach
+
+            self.attached = await attach(env.sandbox_url, env.sandbox_token)
+        check_builtin_commands(config)  # builtin_commands names exist (imports cogs.*)
         handles = setup_logging(
             self.bot_dir, config.logging, secrets(env), console=self.console_logging
         )
@@ -106,6 +125,9 @@ class Runtime:
             log.warning("config.json: %s", warning)
         data_dir = config.database.resolve(self.bot_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
+        from .storage.leftovers import remove_leftovers  # temp files and partial backups
+
+        await asyncio.to_thread(remove_leftovers, {self.bot_dir, data_dir})
         db = Databases(
             data_dir,
             pool_size=config.database.guild_pool_size,
@@ -114,7 +136,11 @@ class Runtime:
         await db.open()
         owners = set(owner_ids(config, env))
         sandbox = None
-        if env.sandbox:
+        if self.attached is not None:
+            self._use_attached_sandbox()
+            if self.attached.owner_user_id is not None:
+                owners.add(self.attached.owner_user_id)
+        elif env.sandbox:
             sandbox = self._start_sandbox()
             if sandbox.state.owner_user_id is not None:
                 owners.add(sandbox.state.owner_user_id)
@@ -129,9 +155,48 @@ class Runtime:
             owner_ids=frozenset(owners),
             sandbox=sandbox,
             logging=handles,
+            sandbox_url=self.attached.url if self.attached is not None else None,
         )
         self.sandbox = sandbox
+        if sandbox is not None:
+            self.services.sandbox_url = sandbox.url
+            await self._publish_sandbox(data_dir)
         self.bot = self._make_bot()
+
+    @property
+    def on_sandbox(self) -> bool:
+        """Whether the bot runs on a sandbox Discord (embedded or attached), not live Discord."""
+        return self.sandbox is not None or self.attached is not None
+
+    @property
+    def sandbox_url(self) -> str | None:
+        if self.sandbox is not None:
+            return str(self.sandbox.url)
+        return str(self.attached.url) if self.attached is not None else None
+
+    def _use_attached_sandbox(self) -> None:
+        from .sandbox import use_sandbox
+
+        self._sandbox_ctx = contextlib.ExitStack()
+        self._sandbox_ctx.enter_context(use_sandbox(self.attached.url))
+        log.warning(
+            "ZORYX_SANDBOX_URL is set: running on the SANDBOX Discord at %s (not real Discord).",
+            self.attached.url,
+        )
+
+    async def _publish_sandbox(self, data_dir: Path) -> None:
+        """Write the embedded sandbox's URL and control token to data/sandbox.json (0600)."""
+        from .sandbox.link import CONNECTION_FILE, write_connection_file
+
+        path = data_dir / CONNECTION_FILE
+        try:
+            await write_connection_file(self.services.store, path, self.sandbox)
+        except Exception:
+            log.exception("could not write %s", path)
+            return
+        self._connection_file = path
+        shown = path.relative_to(self.bot_dir) if path.is_relative_to(self.bot_dir) else path
+        log.info("sandbox control API at %s/_sandbox (token in %s)", self.sandbox.url, shown)
 
     def _start_sandbox(self) -> Any:
         from .sandbox import WORLDS, Sandbox, use_sandbox
@@ -159,8 +224,11 @@ class Runtime:
             options["shard_count"] = env.shard_count
         if env.shard_ids is not None:
             options["shard_ids"] = list(env.shard_ids)
-        if self.sandbox is not None:
+        if self.on_sandbox:
             options["guild_ready_timeout"] = 0.2
+        # discord.py warns about missing voice libraries when a client is created; the
+        # runtime warns once the extensions are loaded, and only if one uses voice.
+        mute_client_warnings()
         bot = ZoryxBot(self.services, **options)
         bot.operator = OperatorAPI(bot, self.bot_dir, shutdown=self.shutdown)
         self.services.extra["runtime"] = self
@@ -170,6 +238,8 @@ class Runtime:
     def token(self) -> str:
         if self.sandbox is not None:
             return str(self.sandbox.token)
+        if self.attached is not None:
+            return str(self.attached.bot_token)
         return str(self.services.env.discord_token)
 
     # -- run -------------------------------------------------------------------------------
@@ -193,9 +263,21 @@ class Runtime:
             raise TimeoutError(f"the bot was not ready within {ready_timeout:.0f}s")
         await bot.sync_commands()
         self.ready = ReadyInfo(
-            str(bot.user), len(bot.guilds), bot.shard_count or 1, self.sandbox is not None
+            str(bot.user),
+            len(bot.guilds),
+            bot.shard_count or 1,
+            self.on_sandbox,
+            self.attached.url if self.attached is not None else None,
         )
-        log.info(self.ready.line())
+        # The face prints the ready line itself; the log files get it too, not the console.
+        log.info(self.ready.line(), extra={CONSOLE_EXTRA: False})
+        loaded = {
+            name: info.path
+            for name, info in bot.extension_manager.extensions.items()
+            if info.state == "loaded"
+        }
+        for warning in await asyncio.to_thread(voice_warnings, loaded):
+            log.warning(warning)
         if self.tune_gc and tuning_enabled():
             tune_for_long_run()
         for callback in self.on_ready:
@@ -235,7 +317,7 @@ class Runtime:
                 with contextlib.suppress(Exception):
                     await db.flush_usage()
                 try:
-                    paths = await db.backup()
+                    paths = await db.backup(time_limit=SHUTDOWN_BACKUP_SECONDS)
                     log.info("backed up %d database(s)", len(paths))
                 except Exception:
                     log.exception("database backup at shutdown failed")
@@ -243,6 +325,11 @@ class Runtime:
             if self.bot is not None:
                 self.bot.extension_manager.uninstall()
         finally:
+            if self._connection_file is not None:
+                from .sandbox.link import remove_connection_file
+
+                with contextlib.suppress(OSError):
+                    await remove_connection_file(self._connection_file)
             if self._sandbox_ctx is not None:
                 self._sandbox_ctx.close()
             if self.sandbox is not None:
@@ -290,6 +377,10 @@ async def _headless(bot_dir: Path, **options: Any) -> int:
         print(f"Could not start: {exc}", file=sys.stderr)
         return 1
     print(ready.line(), flush=True)
+    if runtime.sandbox is not None:
+        from .sandbox.link import control_lines
+
+        print(control_lines(runtime.sandbox, runtime._connection_file), flush=True)
     await runtime.wait_stopped()
     await runtime.shutdown("bot stopped")
     return 1 if runtime.crash is not None else 0

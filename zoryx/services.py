@@ -33,6 +33,8 @@ class Services:
     sandbox: Sandbox | None = None
     logging: LoggingHandles | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # The sandbox's address: the embedded one's, or the one attached to (ZORYX_SANDBOX_URL).
+    sandbox_url: str | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -40,4 +42,5 @@ class Services:
 
     @property
     def is_sandbox(self) -> bool:
-        return self.sandbox is not None
+        """On a sandbox Discord: embedded (``sandbox``) or attached (only ``sandbox_url``)."""
+        return self.sandbox is not None or self.sandbox_url is not None

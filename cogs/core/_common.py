@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import discord
 from discord.ext import commands
 
+from zoryx.metrics import user_count
 from zoryx.operator import Actor
 
 if TYPE_CHECKING:
@@ -175,7 +176,13 @@ def code_block(text: str, limit: int = 1000, lang: str = "py") -> str:
 
 
 def member_count(bot: discord.Client) -> int:
-    return sum(g.member_count or 0 for g in bot.guilds)
+    """The bot's users: distinct human members across its guilds (``zoryx.metrics.user_count``,
+    through the bot's metrics, as the console's Overview counts them)."""
+    services = getattr(bot, "services", None)
+    metrics = getattr(services, "metrics", None)
+    if metrics is not None:
+        return int(metrics.users(bot.guilds))
+    return user_count(bot.guilds)
 
 
 async def guild_prefix(bot: ZoryxBot, guild: discord.Guild | None) -> str:

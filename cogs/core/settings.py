@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from zoryx.checks import is_owner_only
+from zoryx.checks import covered_commands, is_owner_only
 
 from . import embeds
 from ._common import (
@@ -69,6 +69,18 @@ def role_names(guild: discord.Guild, role_ids: list[int]) -> list[str]:
 
 def _names(guild: discord.Guild, role_ids: list[int]) -> str:
     return ", ".join(role_names(guild, role_ids))
+
+
+def _coverage(command: commands.Command) -> str:  # type: ignore[type-arg]
+    """A line saying which commands a rule on ``command`` covers (groups: every subcommand).
+
+    A rule on a group and a rule on one of its subcommands both apply to that subcommand.
+    """
+    subcommands = covered_commands(command)[1:]
+    if not subcommands:
+        return ""
+    shown = ", ".join(subcommands[:20]) + (" …" if len(subcommands) > 20 else "")
+    return f"It covers {command.qualified_name} and its subcommands: {shown}.\n"
 
 
 class Settings(commands.Cog):
@@ -257,6 +269,8 @@ class Settings(commands.Cog):
                 text = f"{_names(guild, fallback)} (global rule from config.json)"
             else:
                 text = "No rule: everyone can use it."
+            if current or fallback:
+                text += "\n" + _coverage(target).strip()
             await ctx.send(embed=embeds.info(f"🔐 `{name}`", text))
             return
         assert isinstance(role, discord.Role)
@@ -267,7 +281,7 @@ class Settings(commands.Cog):
             embed=embeds.success(
                 "Rule saved",
                 f"`{name}` now needs one of: {_names(guild, roles)}.\n"
-                "The server owner and administrators always pass.",
+                f"{_coverage(target)}The server owner and administrators always pass.",
             )
         )
 

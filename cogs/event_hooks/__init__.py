@@ -3,7 +3,8 @@
 ``setup`` creates the :class:`~cogs.event_hooks.service.EventHookService`, registers it as
 ``bot.services.extra["hooks"]`` and adds the ``eh_*`` commands. Extension authors use
 ``bot.register_hook(event, callback, priority=0)``, ``bot.unregister_hook(event, callback)``
-and ``await bot.emit_hook(event, **kwargs)`` (methods of :class:`zoryx.bot.ZoryxBot` that
+and ``await bot.emit_hook(event, **kwargs)``; callbacks are called as
+``await callback(bot, **kwargs)`` (methods of :class:`zoryx.bot.ZoryxBot` that
 do nothing when this feature is disabled).
 
 Tests and tools may put keyword arguments for the service (``timeout``, ``clock``…) in
@@ -27,6 +28,7 @@ async def setup(bot: ZoryxBot) -> None:
     from .service import EventHookService
 
     options = dict(bot.services.extra.get(OPTIONS_KEY) or {})
+    options.setdefault("bot", bot)
     service = EventHookService(**options)
     # Hooks registered before a reload of this cog survive it (no accumulation: same IDs).
     for event, callback, priority in bot.services.extra.pop(CARRY_KEY, []):

@@ -61,6 +61,7 @@ class EventHookService:
         history_size, history_per_event: Execution history bounds (100 / 20).
         alert: ``async (kind, message)`` called for alerts that pass the throttle.
         clock: Monotonic clock for breakers, throttling and restarts (injectable).
+        bot: Passed as the first argument of every hook callback: ``cb(bot, **kwargs)``.
     """
 
     def __init__(
@@ -82,7 +83,9 @@ class EventHookService:
         history_per_event: int = 20,
         alert: AlertSink | None = None,
         clock: Clock = time.monotonic,
+        bot: Any = None,
     ) -> None:
+        self.bot = bot
         self.queue_size = queue_size
         self.backpressure = backpressure
         self.timeout = timeout
@@ -125,6 +128,7 @@ class EventHookService:
             raise ValueError(f"invalid event name {event!r}")
         if not callable(callback):
             raise TypeError("a hook callback must be callable")
+        _check_signature(callback)
         name, module = callback_name(callback), module_of(callback)
         hook_id = f"{event}:{name}"
         existing = self._hooks.get(hook_id)
@@ -359,7 +363,7 @@ class EventHookService:
         error: str | None = None
         try:
             async with asyncio.timeout(self.timeout):
-                result = hook.callback(**item.kwargs)
+                result = hook.callback(self.bot, **item.kwargs)
                 if inspect.isawaitable(result):
                     await result
         except TimeoutError:
@@ -443,6 +447,21 @@ class EventHookService:
             "timeout_s": self.timeout,
             "alerts_suppressed": self.throttle.suppressed,
         }
+
+
+def _check_signature(callback: HookCallback) -> None:
+    """Refuse, at registration, a callback that cannot be called as ``cb(bot, **kwargs)``."""
+    try:
+        params = inspect.signature(callback).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: trust it
+        return
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                  inspect.Parameter.VAR_POSITIONAL)
+    if not any(p.kind in positional for p in params):
+        raise TypeError(
+            f"hook callback {callback_name(callback)} takes no positional argument; hooks are "
+            "called as `await callback(bot, **kwargs)`, e.g. `async def cb(bot, **kwargs)`"
+        )
 
 
 def disabled_ids(values: Iterable[Any]) -> set[str]:

@@ -70,7 +70,7 @@ class PluginRegistryCog(commands.Cog, name="Plugin Registry"):
                 hooks.unregister(event, self.on_extension_change)
         await self.service.close()
 
-    async def on_extension_change(self, extension: str = "", **_: Any) -> None:
+    async def on_extension_change(self, bot: Any, **_: Any) -> None:
         """Hook: keep ``plugin_registry.json`` current after loads and unloads."""
         await self.service.refresh()
 

@@ -110,8 +110,7 @@ class PluginRegistryService:
             record.load_ms = info.load_ms
             record.loaded_at = info.loaded_at
             record.commands, record.cogs = self._provided(info.module)
-        if not info.metadata and info.path.exists():
-            record.scan_errors.append("no metadata found (or the file could not be parsed)")
+        # Metadata is optional: an extension without any loads with no warning.
         return record
 
     def _framework_records(self) -> list[PluginRecord]:

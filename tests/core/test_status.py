@@ -68,7 +68,8 @@ async def test_add_rotates_and_persists(runtime: Any) -> None:
     assert "**3.** 🎧 listening" in text
 
     cog = runtime.bot.get_cog("Status")
-    users = sum(g.member_count for g in runtime.bot.guilds)
+    # {users}: distinct human members across the guilds (zoryx.metrics.user_count)
+    users = len({m.id for g in runtime.bot.guilds for m in g.members if not m.bot})
     commands = int(
         listing.text().split("**3.** 🎧 listening `{commands} commands` → ")[1].split()[0]
     )

@@ -35,10 +35,10 @@ class Hooky(commands.Cog):
     def __init__(self, bot):
         self.bot = bot
 
-    async def on_command_done(self, command, **kwargs):
-        CALLS.append(command)
+    async def on_command_done(self, bot, command_name, **kwargs):
+        CALLS.append(command_name)
 
-    async def on_reconnect_evt(self, **kwargs):
+    async def on_reconnect_evt(self, bot, **kwargs):
         CALLS.append("reconnect_evt")
 
     async def cog_load(self):
@@ -118,13 +118,13 @@ async def test_members_cannot_use_hook_commands(hooks_rt: Runtime) -> None:
 async def test_higher_priority_runs_first(hooks_rt: Runtime) -> None:
     order: list[str] = []
 
-    async def low(**_: Any) -> None:
+    async def low(bot: Any, **_: Any) -> None:
         order.append("low")
 
-    async def high(**_: Any) -> None:
+    async def high(bot: Any, **_: Any) -> None:
         order.append("high")
 
-    async def middle(**_: Any) -> None:
+    async def middle(bot: Any, **_: Any) -> None:
         order.append("middle")
 
     bot = hooks_rt.bot
@@ -145,7 +145,7 @@ async def test_higher_priority_runs_first(hooks_rt: Runtime) -> None:
 
 @LOOP
 async def test_timeout_is_recorded_in_history(hooks_rt: Runtime) -> None:
-    async def sleeper(**_: Any) -> None:
+    async def sleeper(bot: Any, **_: Any) -> None:
         await asyncio.sleep(30)
 
     hooks_rt.bot.register_hook("slow_evt", sleeper)
@@ -167,10 +167,10 @@ async def test_hung_hook_does_not_delay_other_events(hooks_rt: Runtime) -> None:
     release = asyncio.Event()
     done = asyncio.Event()
 
-    async def hung(**_: Any) -> None:
+    async def hung(bot: Any, **_: Any) -> None:
         await release.wait()
 
-    async def quick(**_: Any) -> None:
+    async def quick(bot: Any, **_: Any) -> None:
         done.set()
 
     hooks_rt.bot.register_hook("hang_evt", hung, priority=100)
@@ -198,7 +198,7 @@ async def test_circuit_breaker_opens_half_opens_and_closes(hooks_rt: Runtime) ->
     await set_alerts(hooks_rt)
     state = {"fail": True, "calls": 0}
 
-    async def flaky(**_: Any) -> None:
+    async def flaky(bot: Any, **_: Any) -> None:
         state["calls"] += 1
         if state["fail"]:
             raise RuntimeError("flaky failure")
@@ -249,7 +249,7 @@ async def test_worker_restarts_after_a_crash_with_alert(hooks_rt: Runtime) -> No
     svc = service(hooks_rt)
     seen: list[int] = []
 
-    async def counter(n: int) -> None:
+    async def counter(bot: Any, n: int) -> None:
         seen.append(n)
 
     hooks_rt.bot.register_hook("count_evt", counter)
@@ -322,8 +322,8 @@ async def test_reload_and_reconnect_do_not_accumulate(hooks_rt: Runtime) -> None
     svc = service(hooks_rt)
     loaded: list[str] = []
 
-    async def on_loaded(extension: str) -> None:
-        loaded.append(extension)
+    async def on_loaded(bot: Any, extension_name: str, **_: Any) -> None:
+        loaded.append(extension_name)
 
     hooks_rt.bot.register_hook("extension_loaded", on_loaded)
     ids = [h.hook_id for h in svc.hooks()]

@@ -97,13 +97,13 @@ async def test_priority_order_higher_first() -> None:
     service, _ = make()
     order: list[str] = []
 
-    async def low() -> None:
+    async def low(bot: Any) -> None:
         order.append("low")
 
-    async def high() -> None:
+    async def high(bot: Any) -> None:
         order.append("high")
 
-    async def mid() -> None:
+    async def mid(bot: Any) -> None:
         order.append("mid")
 
     service.register("evt", low)
@@ -122,7 +122,7 @@ async def test_double_registration_is_ignored() -> None:
     calls: list[int] = []
 
     class Listener:
-        async def on_evt(self, n: int) -> None:
+        async def on_evt(self, bot: Any, n: int) -> None:
             calls.append(n)
 
     listener = Listener()
@@ -144,7 +144,7 @@ async def test_double_registration_is_ignored() -> None:
 async def test_same_name_from_another_module_gets_its_own_id() -> None:
     service, _ = make()
 
-    async def handler() -> None:
+    async def handler(bot: Any) -> None:
         pass
 
     # The same function defined in another module (another extension).
@@ -170,7 +170,7 @@ def test_register_rejects_bad_input() -> None:
 async def test_timeout_is_a_failure() -> None:
     service, _ = make(timeout=0.2)
 
-    async def sleeper() -> None:
+    async def sleeper(bot: Any) -> None:
         await asyncio.sleep(30)
 
     service.register("evt", sleeper)
@@ -191,13 +191,13 @@ async def test_hung_hook_does_not_delay_other_hooks_or_events() -> None:
     service, _ = make()  # default 10 s timeout: the sleeper stays hung during the test
     done: dict[str, float] = {}
 
-    async def hung() -> None:
+    async def hung(bot: Any) -> None:
         await asyncio.sleep(30)
 
-    async def same_event_lower_priority() -> None:
+    async def same_event_lower_priority(bot: Any) -> None:
         done["same"] = time.perf_counter()
 
-    async def other_event() -> None:
+    async def other_event(bot: Any) -> None:
         done["other"] = time.perf_counter()
 
     service.register("slow", hung, priority=100)
@@ -223,7 +223,7 @@ async def test_breaker_cycle_in_service_with_alert() -> None:
     service, alerts = make(clock=clock)
     state = {"fail": True, "calls": 0}
 
-    async def flaky() -> None:
+    async def flaky(bot: Any) -> None:
         state["calls"] += 1
         if state["fail"]:
             raise RuntimeError("boom")
@@ -252,7 +252,7 @@ async def test_timeouts_open_the_breaker_and_manual_reset() -> None:
     clock = FakeClock()
     service, _alerts = make(clock=clock, timeout=0.01)
 
-    async def sleeper() -> None:
+    async def sleeper(bot: Any) -> None:
         await asyncio.sleep(1)
 
     hook_id = service.register("evt", sleeper)
@@ -271,7 +271,7 @@ async def test_disabled_hook_does_not_run() -> None:
     service, _ = make()
     calls: list[str] = []
 
-    async def hook() -> None:
+    async def hook(bot: Any) -> None:
         calls.append("x")
 
     hook_id = service.register("evt", hook)
@@ -298,7 +298,7 @@ async def test_emit_without_listeners_queues_nothing() -> None:
 async def test_backpressure_then_drop_with_throttled_alert() -> None:
     service, alerts = make(queue_size=2, backpressure=0.1)
 
-    async def hook() -> None:
+    async def hook(bot: Any) -> None:
         pass
 
     service.register("evt", hook)  # worker not started: the queue fills up
@@ -318,7 +318,7 @@ async def test_backpressure_waits_for_room() -> None:
     service, _ = make(queue_size=1, backpressure=2)
     ran: list[int] = []
 
-    async def hook(n: int) -> None:
+    async def hook(bot: Any, n: int) -> None:
         ran.append(n)
 
     service.register("evt", hook)
@@ -338,7 +338,7 @@ async def test_worker_restarts_after_a_crash() -> None:
     service, alerts = make(restart_delay=0)
     ran: list[int] = []
 
-    async def hook(n: int) -> None:
+    async def hook(bot: Any, n: int) -> None:
         ran.append(n)
 
     service.register("evt", hook)
@@ -366,7 +366,7 @@ async def test_worker_restarts_after_a_crash() -> None:
 async def test_worker_gives_up_after_ten_restarts() -> None:
     service, alerts = make(restart_delay=0)
 
-    async def hook() -> None:
+    async def hook(bot: Any) -> None:
         pass
 
     def always(item: Any) -> None:
@@ -388,10 +388,10 @@ async def test_worker_gives_up_after_ten_restarts() -> None:
 async def test_metrics_and_bounded_history() -> None:
     service, _ = make()
 
-    async def ok(**_: Any) -> None:
+    async def ok(bot: Any, **_: Any) -> None:
         await asyncio.sleep(0.001)
 
-    async def bad(**_: Any) -> None:
+    async def bad(bot: Any, **_: Any) -> None:
         raise ValueError("nope")
 
     service.register("a", ok)
@@ -425,7 +425,7 @@ async def test_metrics_and_bounded_history() -> None:
 async def test_sync_callbacks_are_accepted() -> None:
     service, _ = make()
     seen: list[int] = []
-    service.register("evt", lambda n: seen.append(n))  # type: ignore[arg-type,return-value]
+    service.register("evt", lambda bot, n: seen.append(n))  # type: ignore[arg-type,return-value]
     service.start()
     await service.emit("evt", n=7)
     await settle(service)
@@ -445,10 +445,10 @@ async def test_a_burst_larger_than_a_lane_reaches_healthy_hooks_without_drops() 
     service.start()
     seen: dict[str, int] = {"a": 0, "b": 0}
 
-    async def hook_a(**kwargs: object) -> None:
+    async def hook_a(bot: Any, **kwargs: object) -> None:
         seen["a"] += 1
 
-    async def hook_b(**kwargs: object) -> None:
+    async def hook_b(bot: Any, **kwargs: object) -> None:
         seen["b"] += 1
 
     service.register("burst", hook_a)

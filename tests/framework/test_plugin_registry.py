@@ -321,7 +321,7 @@ async def test_settings_survive_a_restart(tmp_path: Path) -> None:
         "from discord.ext import commands\n\n__dependencies__ = ['ghost']\nCALLS = []\n\n\n"
         "class Greeter(commands.Cog):\n"
         "    def __init__(self, bot):\n        self.bot = bot\n\n"
-        "    async def on_command(self, **kwargs):\n        CALLS.append(kwargs)\n\n"
+        "    async def on_command(self, bot, **kwargs):\n        CALLS.append(kwargs)\n\n"
         "    async def cog_load(self):\n"
         "        self.bot.register_hook('command_executed', self.on_command)\n\n\n"
         "async def setup(bot):\n    await bot.add_cog(Greeter(bot))\n"

@@ -1,7 +1,9 @@
 """Writer process for tests/test_db_crash.py: write to every database until killed.
 
-Usage: ``python db_writer_proc.py DATA_DIR``. Prints ``ready <seq>`` once open, then,
-after each round whose writes are all committed, the round's sequence number. Each round
+Usage: ``python db_writer_proc.py DATA_DIR``. Prints ``start`` before opening the
+databases (a first open creates their schema), ``ready <seq>`` once open (``seq`` is the
+main.db sequence number found on disk), then, after each round whose writes are all
+committed, the round's sequence number. A round writes main.db first, then the guilds. Each round
 sets a global stat and, in five guild databases (pool capped at three, so connections are
 constantly evicted and reopened), a JSON setting, roles, the prefix and a multi-statement
 transaction on an extension table. Usage counts are flushed every 20 ms.
@@ -21,6 +23,7 @@ GUILDS = (1, 2, 3, 4, 5)
 
 
 async def main(data_dir: Path) -> None:
+    print("start", flush=True)
     db = Databases(data_dir, pool_size=3, flush_interval=0.02)
     await db.open()
     seq: int = await db.get_global_stat("seq", 0)

@@ -7,6 +7,7 @@ Each check is a callable ``(key_path, raw_value) -> clean_value`` that raises
 from __future__ import annotations
 
 import json
+import re
 import string
 from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
@@ -17,6 +18,9 @@ __all__ = [
     "Check",
     "boolean",
     "choice",
+    "command_name",
+    "command_names",
+    "command_renames",
     "describe_value",
     "fail",
     "id_list",
@@ -168,4 +172,42 @@ def permission_map(path: str, value: object) -> dict[str, list[int]]:
         if not name.strip():
             fail(path, "an object whose keys are command names", value)
         result[name] = id_list(f"{path}.{name}", roles)
+    return result
+
+
+_COMMAND_NAME = re.compile(r"^[a-z0-9_-]{1,32}$")
+_COMMAND_NAME_TEXT = "a command name (1-32 lowercase letters, digits, - or _)"
+
+
+def command_name(path: str, value: object) -> str:
+    """A command name that is valid both as a prefix and as a slash command name."""
+    if not isinstance(value, str) or not _COMMAND_NAME.match(value.strip().lower()):
+        fail(path, _COMMAND_NAME_TEXT, value)
+    return value.strip().lower()
+
+
+def command_names(path: str, value: object) -> list[str]:
+    """A list of command names, without repeats."""
+    if not isinstance(value, list):
+        fail(path, "a list of command names", value)
+    names: list[str] = []
+    for i, item in enumerate(value):
+        name = command_name(f"{path}[{i}]", item)
+        if name in names:
+            raise ConfigError(f'{path} lists "{name}" twice', key=f"{path}[{i}]")
+        names.append(name)
+    return names
+
+
+def command_renames(path: str, value: object) -> dict[str, str]:
+    """An object mapping command names to new command names (no two to the same name)."""
+    if not isinstance(value, dict):
+        fail(path, 'an object mapping command names to new names, like {"help": "zhelp"}', value)
+    result: dict[str, str] = {}
+    for old, new in value.items():
+        source = command_name(f"{path} key", old)
+        target = command_name(f"{path}.{old}", new)
+        if target in result.values():
+            raise ConfigError(f'{path} renames two commands to "{target}"', key=f"{path}.{old}")
+        result[source] = target
     return result

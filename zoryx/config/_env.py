@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -108,13 +109,16 @@ class EnvSettings:
     fw_loop_lag_threshold_ms: int = 500
     gemini_api_key: str | None = field(default=None, repr=False)
     gemini_model: str = "gemini-2.5-flash-lite"
+    sandbox_url: str | None = None
+    sandbox_token: str | None = field(default=None, repr=False)
     toggle_overrides: Mapping[str, bool] = field(default_factory=dict, hash=False)
     env_file: Path | None = None
 
     @property
     def sandbox(self) -> bool:
-        """True when no usable token is configured (run against the sandbox)."""
-        return self.discord_token is None
+        """True when the bot runs on a sandbox Discord: no usable token is configured (the
+        runtime starts one), or ``ZORYX_SANDBOX_URL`` names a running one to attach to."""
+        return self.discord_token is None or self.sandbox_url is not None
 
 
 class _Reader:
@@ -171,7 +175,7 @@ def _shard_ids(reader: _Reader, count: int | None) -> tuple[int, ...] | None:
     if count is None:
         raise ConfigError("SHARD_IDS needs SHARD_COUNT to be set as well", key="SHARD_IDS")
     parts = [p.strip() for p in value.split(",") if p.strip()]
-    if not parts or not all(p.isdigit() for p in parts):
+    if not parts or not all(p.isascii() and p.isdigit() for p in parts):
         raise ConfigError(
             f"SHARD_IDS must be comma-separated shard numbers like 0,1, got {value!r}",
             key="SHARD_IDS",
@@ -192,12 +196,31 @@ def _owner_id(reader: _Reader) -> int | None:
     value = reader.raw("BOT_OWNER_ID")
     if value is None or is_placeholder(value):
         return None
-    if not value.isdigit() or not 0 < int(value) < 2**64:
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 2**64:
         raise ConfigError(
             f"BOT_OWNER_ID must be a Discord user ID (digits only), got {value!r}",
             key="BOT_OWNER_ID",
         )
     return int(value)
+
+
+def _sandbox_link(reader: _Reader) -> tuple[str | None, str | None]:
+    """``ZORYX_SANDBOX_URL`` and ``ZORYX_SANDBOX_TOKEN`` (the control token), checked."""
+    url, token = reader.raw("ZORYX_SANDBOX_URL"), reader.raw("ZORYX_SANDBOX_TOKEN")
+    if url is None:
+        return None, None
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError(
+            f"ZORYX_SANDBOX_URL must be the sandbox's http:// address, got {url!r}",
+            key="ZORYX_SANDBOX_URL",
+        )
+    if token is None:
+        raise ConfigError(
+            "ZORYX_SANDBOX_TOKEN (the sandbox's control token) must be set with ZORYX_SANDBOX_URL",
+            key="ZORYX_SANDBOX_TOKEN",
+        )
+    return url.rstrip("/"), token
 
 
 def parse_env(values: Mapping[str, str], *, env_file: Path | None = None) -> EnvSettings:
@@ -212,6 +235,7 @@ def parse_env(values: Mapping[str, str], *, env_file: Path | None = None) -> Env
     overrides = {
         name: flag for name, key in TOGGLE_ENV_KEYS.items() if (flag := r.boolean(key)) is not None
     }
+    sandbox_url, sandbox_token = _sandbox_link(r)
     return EnvSettings(
         discord_token=r.secret("DISCORD_TOKEN"),
         bot_owner_id=_owner_id(r),
@@ -230,6 +254,8 @@ def parse_env(values: Mapping[str, str], *, env_file: Path | None = None) -> Env
         fw_loop_lag_threshold_ms=r.integer("FW_LOOP_LAG_THRESHOLD_MS", 500, 1, 600_000),
         gemini_api_key=r.secret("GEMINI_API_KEY"),
         gemini_model=r.text("GEMINI_MODEL", "gemini-2.5-flash-lite"),
+        sandbox_url=sandbox_url,
+        sandbox_token=sandbox_token,
         toggle_overrides=overrides,
         env_file=env_file,
     )
@@ -285,8 +311,8 @@ def effective_toggles(config: Config, env: EnvSettings) -> dict[str, bool]:
 
 
 def secrets(env: EnvSettings) -> list[str]:
-    """The secret values to redact from logs: token, IPC secret, Gemini key."""
-    values = (env.discord_token, env.shard_ipc_secret, env.gemini_api_key)
+    """The secret values to redact from logs: token, IPC secret, Gemini key, sandbox token."""
+    values = (env.discord_token, env.shard_ipc_secret, env.gemini_api_key, env.sandbox_token)
     return [v for v in values if v]
 
 

@@ -19,6 +19,8 @@ __all__ = [
     "ACTIVITY_TYPES",
     "LOG_LEVELS",
     "STATUS_VARIABLES",
+    "BuiltinCommandsConfig",
+    "CommandSyncConfig",
     "Config",
     "ConfigKey",
     "CooldownsConfig",
@@ -139,6 +141,34 @@ class SlashLimiterConfig:
 
 
 @dataclass(slots=True)
+class BuiltinCommandsConfig:
+    """Zoryx's own commands (from ``cogs.*``): turn some off or give them another name.
+
+    A name may be a command or one of its aliases; turning off or renaming a command
+    covers its prefix and its slash form.
+    """
+
+    disabled: list[str] = field(
+        default_factory=list,
+        metadata=_meta(c.command_names, "built-in commands or aliases turned off"),
+    )
+    renamed: dict[str, str] = field(
+        default_factory=dict,
+        metadata=_meta(c.command_renames, 'built-in name -> new name, e.g. {"help": "zhelp"}'),
+    )
+
+
+@dataclass(slots=True)
+class CommandSyncConfig:
+    """Automatic slash command sync after extensions are loaded, reloaded or unloaded."""
+
+    auto_sync: bool = _key(True, c.boolean, "sync slash commands after extension changes")
+    debounce: float = _key(
+        1.5, c.number(0, 60, above_lo=True), "seconds of quiet after the last change before a sync"
+    )
+
+
+@dataclass(slots=True)
 class FrameworkConfig:
     """Framework cog switches. ``ENABLE_*`` env keys override ``enable_*`` keys."""
 
@@ -194,6 +224,14 @@ class Config:
     )
     framework: FrameworkConfig = field(
         default_factory=FrameworkConfig, metadata=_sec(FrameworkConfig, "framework cog switches")
+    )
+    builtin_commands: BuiltinCommandsConfig = field(
+        default_factory=BuiltinCommandsConfig,
+        metadata=_sec(BuiltinCommandsConfig, "turn off or rename Zoryx's own commands"),
+    )
+    command_sync: CommandSyncConfig = field(
+        default_factory=CommandSyncConfig,
+        metadata=_sec(CommandSyncConfig, "automatic slash command sync"),
     )
     warnings: list[str] = field(default_factory=list, compare=False, repr=False)
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -251,7 +289,10 @@ def _parse_section(
         key_path = f"{path}.{name}" if path else name
         close = difflib.get_close_matches(name, names, n=1)
         hint = f'; did you mean "{close[0]}"?' if close else ""
-        warnings.append(f'unknown key "{key_path}" is ignored{hint}')
+        warnings.append(
+            f'unknown key "{key_path}" is not a Zoryx setting (kept for extensions: '
+            f'bot.config.get("{key_path}")){hint}'
+        )
         extra[key_path] = raw[name]
     return cls(**values)
 
@@ -268,6 +309,13 @@ def _cross_check(config: Config) -> None:
                 f"slash_limiter.{low_name} ({low}) must not exceed "
                 f"slash_limiter.{high_name} ({high})",
                 key=f"slash_limiter.{low_name}",
+            )
+    builtins = config.builtin_commands
+    for name in builtins.disabled:
+        if name in builtins.renamed:
+            raise ConfigError(
+                f'builtin_commands: "{name}" is both disabled and renamed; choose one',
+                key=f"builtin_commands.renamed.{name}",
             )
     if config.prefix != config.prefix.strip():
         raise ConfigError(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..storage.audit import AuditLog
-from .paths import PathRefused, is_secret, relative_to_root, resolve_inside
+from .paths import CheckedPath, PathRefused, check_path, is_secret, open_for_reading
 
 if TYPE_CHECKING:
     from ..bot import ZoryxBot
@@ -105,7 +105,7 @@ class OperatorAPI:
         self,
         actor: Actor,
         action: str,
-        target: str,
+        target: str | _Target,
         work: Callable[[], Awaitable[T]],
         audit: bool = True,
     ) -> T:
@@ -128,14 +128,16 @@ class OperatorAPI:
             await self._record(actor, action, target, True, "")
         return result
 
-    async def _record(self, actor: Actor, action: str, target: str, ok: bool, detail: str) -> None:
+    async def _record(
+        self, actor: Actor, action: str, target: str | _Target, ok: bool, detail: str
+    ) -> None:
         try:
             await self.audit.record(
                 actor=actor.name,
                 role=actor.role.name.lower(),
                 source=actor.source,
                 action=action,
-                target=target,
+                target=str(target),
                 ok=ok,
                 detail=detail,
             )
@@ -179,92 +181,104 @@ class OperatorAPI:
         return await self._act(actor, "sync_commands", "tree", work)
 
     # -- files ---------------------------------------------------------------------------
+    # Every path goes through paths.check_path (the one path check). Delete and rename act
+    # on a link itself; list, read and write follow it only to a non-secret place inside
+    # the bot directory. The audit record names what was touched (link and target).
     async def list_files(self, actor: Actor, relative: str = "") -> list[FileEntry]:
         async def work() -> list[FileEntry]:
-            folder = resolve_inside(self.root, relative)
-            return await asyncio.to_thread(self._list, folder)
+            checked = await _check(self.root, relative, follow=True)
+            return await asyncio.to_thread(self._list, checked)
 
         return await self._act(actor, "list_files", relative or ".", work, audit=False)
 
-    def _list(self, folder: Path) -> list[FileEntry]:
+    def _list(self, checked: CheckedPath) -> list[FileEntry]:
+        folder = checked.target
         if not folder.is_dir():
-            raise OperatorError(f"not a folder: {relative_to_root(self.root, folder)}")
+            raise OperatorError(f"not a folder: {checked.relative}")
+        prefix = "" if checked.relative == "." else checked.relative.strip("/") + "/"
         out = []
         for entry in sorted(folder.iterdir(), key=lambda p: (not p.is_dir(), p.name.lower())):
             if is_secret(entry.name) or entry.name in ("__pycache__", ".venv"):
                 continue
-            real = Path(os.path.realpath(entry))
-            if real != self.root and self.root not in real.parents:
-                continue  # symlink leading out of the bot directory
-            out.append(
-                FileEntry(
-                    relative_to_root(self.root, entry),
-                    entry.name,
-                    entry.is_dir(),
-                    entry.stat().st_size if entry.is_file() else 0,
-                )
-            )
+            if entry.is_symlink():
+                try:  # hide links leading out of the bot directory or to a secret
+                    check_path(self.root, prefix + entry.name, follow=True)
+                except PathRefused:
+                    continue
+            try:
+                is_dir = entry.is_dir()
+                size = entry.stat().st_size if entry.is_file() else 0
+            except OSError:  # a dangling link
+                is_dir, size = False, 0
+            out.append(FileEntry(prefix + entry.name, entry.name, is_dir, size))
         return out
 
     async def read_file(self, actor: Actor, relative: str) -> str:
+        where = _Target(relative)
+
         async def work() -> str:
-            path = resolve_inside(self.root, relative)
-            if not path.is_file():
-                raise OperatorError(f"no such file: {relative}")
-            if path.stat().st_size > MAX_EDIT_BYTES:
-                raise OperatorError(f"{relative} is larger than {MAX_EDIT_BYTES >> 20} MiB")
+            checked = await _check(self.root, relative, follow=True)
+            where.text = checked.describe(self.root)
+            raw = await asyncio.to_thread(_read_checked, self.root, checked)
             try:
-                return await self.bot.services.store.read_text(path)
+                return raw.decode("utf-8")
             except UnicodeDecodeError:
                 raise OperatorError(f"{relative} is not a text file") from None
 
-        return await self._act(actor, "read_file", relative, work, audit=False)
+        return await self._act(actor, "read_file", where, work, audit=False)
 
     async def write_file(self, actor: Actor, relative: str, text: str) -> Path:
-        async def work() -> Path:
-            path = resolve_inside(self.root, relative)
-            if path.is_dir():
-                raise OperatorError(f"{relative} is a folder")
-            await self.bot.services.store.write_text(path, text)
-            return path
+        where = _Target(relative)
 
-        return await self._act(actor, "write_file", relative, work)
+        async def work() -> Path:
+            checked = await _check(self.root, relative, follow=True)
+            where.text = checked.describe(self.root)
+            if await asyncio.to_thread(checked.target.is_dir):
+                raise OperatorError(f"{relative} is a folder")
+            await self.bot.services.store.write_text(checked.target, text)
+            return checked.target
+
+        return await self._act(actor, "write_file", where, work)
 
     async def create_file(self, actor: Actor, relative: str, text: str = "") -> Path:
         async def work() -> Path:
-            path = resolve_inside(self.root, relative)
-            if path.exists():
+            checked = await _check(self.root, relative, follow=True)
+            if checked.is_link or await asyncio.to_thread(checked.path.exists):
                 raise OperatorError(f"{relative} already exists")
-            await self.bot.services.store.write_text(path, text)
-            return path
+            await self.bot.services.store.write_text(checked.path, text)
+            return checked.path
 
         return await self._act(actor, "create_file", relative, work)
 
     async def rename_file(self, actor: Actor, relative: str, new_relative: str) -> Path:
-        async def work() -> Path:
-            source = resolve_inside(self.root, relative)
-            target = resolve_inside(self.root, new_relative)
-            if not source.exists():
-                raise OperatorError(f"no such file: {relative}")
-            if target.exists():
-                raise OperatorError(f"{new_relative} already exists")
-            await asyncio.to_thread(_rename, source, target)
-            self.bot.services.store.invalidate(source)
-            return target
+        where = _Target(f"{relative} -> {new_relative}")
 
-        return await self._act(actor, "rename_file", f"{relative} -> {new_relative}", work)
+        async def work() -> Path:
+            source = await _check(self.root, relative, follow=False)
+            target = await _check(self.root, new_relative, follow=False)
+            if source.is_link:
+                where.text = f"{source.describe(self.root)} -> {new_relative}: moved the link"
+            if source.path == self.root:
+                raise OperatorError("refusing to rename the bot directory")
+            await asyncio.to_thread(_rename, source, target)
+            self.bot.services.store.invalidate(source.path)
+            return target.path
+
+        return await self._act(actor, "rename_file", where, work)
 
     async def delete_file(self, actor: Actor, relative: str) -> None:
-        async def work() -> None:
-            path = resolve_inside(self.root, relative)
-            if path == self.root:
-                raise OperatorError("refusing to delete the bot directory")
-            if not path.exists():
-                raise OperatorError(f"no such file: {relative}")
-            await asyncio.to_thread(_delete, path)
-            self.bot.services.store.invalidate(path)
+        where = _Target(relative)
 
-        await self._act(actor, "delete_file", relative, work)
+        async def work() -> None:
+            checked = await _check(self.root, relative, follow=False)
+            if checked.path == self.root:
+                raise OperatorError("refusing to delete the bot directory")
+            if checked.is_link:
+                where.text = f"{checked.describe(self.root)}: removed the link only"
+            await asyncio.to_thread(_delete, checked)
+            self.bot.services.store.invalidate(checked.path)
+
+        await self._act(actor, "delete_file", where, work)
 
     # -- Discord -------------------------------------------------------------------------
     async def send_message(self, actor: Actor, channel_id: int, content: str) -> int:
@@ -343,15 +357,48 @@ class OperatorAPI:
         await self._act(actor, "shutdown", "bot", work)
 
 
-def _rename(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(source, target)
+class _Target:
+    """The audit target of a file action; set to what was actually touched once known."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
 
 
-def _delete(path: Path) -> None:
+def _read_checked(root: Path, checked: CheckedPath) -> bytes:
+    if not checked.target.is_file():
+        raise OperatorError(f"no such file: {checked.relative}")
+    fd = open_for_reading(root, checked)
+    with open(fd, "rb", closefd=True) as handle:
+        if os.fstat(handle.fileno()).st_size > MAX_EDIT_BYTES:
+            raise OperatorError(f"{checked.relative} is larger than {MAX_EDIT_BYTES >> 20} MiB")
+        return handle.read(MAX_EDIT_BYTES + 1)
+
+
+async def _check(root: Path, relative: str, *, follow: bool) -> CheckedPath:
+    return await asyncio.to_thread(check_path, root, relative, follow=follow)
+
+
+def _rename(source: CheckedPath, target: CheckedPath) -> None:
+    """Move the entry ``source`` itself (a link moves as a link) to the free ``target``."""
+    if not os.path.lexists(source.path):
+        raise OperatorError(f"no such file: {source.relative}")
+    if os.path.lexists(target.path):
+        raise OperatorError(f"{target.relative} already exists")
+    target.path.parent.mkdir(parents=True, exist_ok=True)
+    os.rename(source.path, target.path)
+
+
+def _delete(checked: CheckedPath) -> None:
+    """Delete the entry itself: a link is unlinked, never followed."""
     import shutil
 
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    else:
+    path = checked.path
+    if not os.path.lexists(path):
+        raise OperatorError(f"no such file: {checked.relative}")
+    if path.is_symlink() or not path.is_dir():
         path.unlink()
+    else:
+        shutil.rmtree(path)

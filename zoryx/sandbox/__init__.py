@@ -1,13 +1,16 @@
 """The sandbox Discord: a local server speaking Discord's gateway and REST protocols."""
 
+from .app_validation import ClientRefusal
 from .connect import SandboxVersionError, check_discord_version, use_sandbox
 from .driver import InteractionHandle, Sandbox, SandboxUser
 from .server import SandboxServer
+from .uploads import Upload
 from .views import InteractionResult, SandboxMessage
 from .worlds import WORLDS, demo_world, empty_world, scale_world
 
 __all__ = [
     "WORLDS",
+    "ClientRefusal",
     "InteractionHandle",
     "InteractionResult",
     "Sandbox",
@@ -15,6 +18,7 @@ __all__ = [
     "SandboxServer",
     "SandboxUser",
     "SandboxVersionError",
+    "Upload",
     "check_discord_version",
     "demo_world",
     "empty_world",

@@ -15,10 +15,12 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from . import control_apps, control_messages
 from .cdn import install_cdn
 from .control_request import Body, Call, is_loopback, read_json
 from .driver import InteractionHandle, Sandbox
@@ -29,6 +31,7 @@ from .payloads import public_user
 from .rest.base import json_response
 from .simulator import ActivitySimulator
 from .snowflake import shard_for
+from .uploads import as_uploads
 from .views import SandboxMessage
 
 if TYPE_CHECKING:
@@ -83,8 +86,12 @@ class ControlAPI:
             ("GET", "/channels/{channel}/messages", self.messages, False),
             ("GET", "/interactions/{interaction_id}", self.interaction, False),
             ("POST", "/act/say", self.say, True),
+            ("POST", "/act/edit", partial(control_messages.edit, self), True),
+            ("POST", "/act/delete", partial(control_messages.delete, self), True),
             ("POST", "/act/dm", self.dm, True),
             ("POST", "/act/slash", self.slash, True),
+            ("POST", "/act/context_menu", partial(control_apps.context_menu, self), True),
+            ("POST", "/act/autocomplete", partial(control_apps.autocomplete, self), True),
             ("POST", "/act/click", self.click, True),
             ("POST", "/act/select", self.select, True),
             ("POST", "/act/modal", self.modal, True),
@@ -219,7 +226,12 @@ class ControlAPI:
                 "username": state.users[server.bot_id]["username"],
                 "application_id": str(server.app_info.id),
                 "application_name": server.app_info.name,
+                # Lets a bot attach with only the URL and the control token.
+                "token": server.token,
             },
+            "owner_user_id": (
+                str(state.owner_user_id) if state.owner_user_id is not None else None
+            ),
             "guilds": len(state.guilds),
             "channels": sum(len(g.channels) for g in state.guilds.values()),
             "users": len(state.users),
@@ -364,7 +376,16 @@ class ControlAPI:
         if embeds is not None and not isinstance(embeds, list):
             raise invalid_form("embeds", "BASE_TYPE_ARRAY", "Must be an array.")
         content = body.text("content", "")
-        msg = await user.say(cid, content, embeds=embeds, reply_to=reply_to)
+        files = as_uploads(body.data.get("files"))
+        mention_author = body.boolean("mention_author", True)
+        msg = await user.say(
+            cid,
+            content,
+            embeds=embeds,
+            reply_to=reply_to,
+            files=files,
+            mention_author=mention_author,
+        )
         return msg.raw
 
     async def dm(self, call: Call) -> dict[str, Any]:
@@ -549,4 +570,4 @@ def install_control(app: web.Application, server: SandboxServer) -> None:
     when the server does not define them.
     """
     ControlAPI(server).install(app)
-    install_cdn(app)
+    install_cdn(app, server.state)

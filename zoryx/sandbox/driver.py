@@ -5,16 +5,21 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import channel_ops
+from .app_actions import AppCommandActions
 from .constants import THREAD_TYPES, CallbackType, InteractionType, Perm
 from .errors import DiscordAPIError, unknown
 from .interactions import InteractionRecord
 from .lookup import ChannelRef, GuildRef, find_channel, find_guild
+from .mentions import USER_ALLOWED_MENTIONS
 from .messages import check_message_body
 from .server import SandboxServer
+from .uploads import UploadLike, as_uploads
+from .uploads import store as store_upload
+from .user_messages import MessageActions
 from .views import InteractionResult, SandboxMessage
 
 if TYPE_CHECKING:
@@ -280,8 +285,8 @@ class Sandbox(SandboxServer):
         await self.call(run)
 
 
-class SandboxUser:
-    """Acts as one user: say, slash, click, select, submit modals, react, join voice."""
+class SandboxUser(AppCommandActions, MessageActions):
+    """Acts as one user: say, slash, context menus, click, select, submit modals, react…"""
 
     def __init__(self, sandbox: Sandbox, user_id: int) -> None:
         self.sandbox = sandbox
@@ -302,22 +307,43 @@ class SandboxUser:
         embeds: list[dict[str, Any]] | None = None,
         reply_to: SandboxMessage | None = None,
         guild: int | str | None = None,
+        files: UploadLike | Sequence[UploadLike] | None = None,
+        mention_author: bool = True,
     ) -> SandboxMessage:
-        """Post a message as this user (permissions apply, as on Discord)."""
+        """Post a message as this user (permissions apply, as on Discord).
+
+        A reply pings the replied-to author unless ``mention_author`` is false (the "@ on"
+        switch of Discord's reply bar).
+
+        ``files`` are attachments (:class:`~.uploads.Upload` or ``(filename, bytes)``),
+        stored by the sandbox and served by its CDN; they need ``ATTACH_FILES``.
+        """
         sb = self.sandbox
         cid = sb.channel_id(channel, guild)
+        upload_list = as_uploads(files)
 
         async def run() -> SandboxMessage:
             chan = sb.state.channel_or_404(cid)
             in_thread = chan["type"] in THREAD_TYPES
             perm = Perm.SEND_MESSAGES_IN_THREADS if in_thread else Perm.SEND_MESSAGES
             sb.state.require_perm(chan, self.id, int(perm))
+            if upload_list:
+                sb.state.require_perm(chan, self.id, int(Perm.ATTACH_FILES))
             if in_thread:
-                check_message_body(content, embeds=embeds)
+                named = [{"filename": u.filename} for u in upload_list]
+                check_message_body(content, embeds=embeds, attachments=named)
                 channel_ops.prepare_thread_post(sb.state, chan, self.id)
             ref = {"message_id": reply_to.id, "channel_id": cid} if reply_to else None
+            allowed = {**USER_ALLOWED_MENTIONS, "replied_user": mention_author} if ref else None
+            attachments = [store_upload(sb.state, cid, u) for u in upload_list] or None
             msg = sb.state.create_message(
-                cid, self.id, content=content, embeds=embeds, message_reference=ref
+                cid,
+                self.id,
+                content=content,
+                embeds=embeds,
+                message_reference=ref,
+                attachments=attachments,
+                allowed_mentions=allowed,
             )
             return SandboxMessage.of(msg)
 
@@ -360,7 +386,7 @@ class SandboxUser:
         async def run() -> InteractionRecord:
             from .slash import build_command_data
 
-            data = build_command_data(sb.state, sb.app_info, cid, command, options)
+            data = build_command_data(sb.state, sb.app_info, cid, command, options, user_id=self.id)
             return sb.state.interactions.create(
                 sb.app_info, InteractionType.APPLICATION_COMMAND, self.id, cid, data
             )
@@ -413,7 +439,9 @@ class SandboxUser:
             record = opened_by.record
             if record.response_type != CallbackType.MODAL or not record.response_data:
                 raise DiscordAPIError(400, 0, "The bot did not answer with a modal")
-            data = build_modal_data(record.response_data, values)
+            data = build_modal_data(
+                record.response_data, values, state=sb.state, channel_id=record.channel_id
+            )
             return sb.state.interactions.create(
                 sb.app_info,
                 InteractionType.MODAL_SUBMIT,

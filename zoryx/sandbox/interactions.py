@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import payloads
 from .constants import MESSAGE_FLAG_EPHEMERAL, MESSAGE_FLAG_LOADING, CallbackType, InteractionType
-from .errors import already_acknowledged, unknown
+from .errors import already_acknowledged, invalid_form, unknown
 from .permissions import channel_permissions
 
 if TYPE_CHECKING:
@@ -180,6 +180,7 @@ class InteractionStore:
             raise already_acknowledged()
         ctype = int(body.get("type", 0))
         data = dict(body.get("data") or {})
+        _check_callback_type(record.type, ctype, data)
         state = self.state
         record.response_type = ctype
         record.response_data = data
@@ -247,7 +248,11 @@ class InteractionStore:
     ) -> dict[str, Any]:
         state = self.state
         meta = self.metadata(record)
-        mtype = 20 if record.type == InteractionType.APPLICATION_COMMAND else 0
+        mtype = 0
+        if record.type == InteractionType.APPLICATION_COMMAND:
+            # CHAT_INPUT_COMMAND, or CONTEXT_MENU_COMMAND for user and message commands.
+            command_type = int((record.payload.get("data") or {}).get("type") or 1)
+            mtype = 20 if command_type == 1 else 23
         kwargs: dict[str, Any] = {
             "content": data.get("content") or "",
             "embeds": data.get("embeds") or [],
@@ -276,9 +281,15 @@ class InteractionStore:
             "authorizing_integration_owners": record.payload["authorizing_integration_owners"],
             "application_id": str(record.app.id),
         }
-        name = (record.payload.get("data") or {}).get("name")
-        if name:
-            meta["name"] = name
+        data = record.payload.get("data") or {}
+        if data.get("name"):
+            meta["name"] = data["name"]
+        if record.type == InteractionType.APPLICATION_COMMAND and data.get("target_id"):
+            if data.get("type") == 2:
+                users = (data.get("resolved") or {}).get("users") or {}
+                meta["target_user"] = users.get(data["target_id"])
+            else:
+                meta["target_message_id"] = data["target_id"]
         return meta
 
     # -- follow-ups and @original -----------------------------------------------------------
@@ -354,3 +365,20 @@ class InteractionStore:
             record.original = None
         record.followups = [m for m in record.followups if m["id"] != msg["id"]]
         record.notify()
+
+
+def _check_callback_type(itype: int, ctype: int, data: dict[str, Any]) -> None:
+    """Autocomplete is answered with choices only (at most 25), and choices answer only it;
+    a modal cannot answer a modal submission."""
+    autocomplete = itype == InteractionType.AUTOCOMPLETE
+    if autocomplete != (ctype == CallbackType.AUTOCOMPLETE_RESULT) or (
+        itype == InteractionType.MODAL_SUBMIT and ctype == CallbackType.MODAL
+    ):
+        raise invalid_form(
+            "type",
+            "INTERACTION_CALLBACK_TYPE_INVALID",
+            f"Callback type {ctype} is not valid for interactions of type {itype}",
+        )
+    choices = data.get("choices")
+    if autocomplete and (not isinstance(choices, list) or len(choices) > 25):
+        raise invalid_form("data.choices", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")

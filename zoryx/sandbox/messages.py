@@ -7,8 +7,10 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from . import payloads
-from .constants import THREAD_TYPES
-from .errors import empty_message, invalid_form, unknown
+from .components import stored_components
+from .constants import THREAD_TYPES, Perm
+from .errors import DiscordAPIError, empty_message, invalid_form, unknown
+from .mentions import check_allowed_mentions, mentions_replied_user
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -74,10 +76,12 @@ class MessageOps:
             user_ids: Iterable[int] | None = None,
         ) -> None: ...
         def dm_recipients(self, channel: dict[str, Any]) -> frozenset[int]: ...
+        def require_perm(self, channel: dict[str, Any], user_id: int, perm: int) -> None: ...
         def ids_now_ms(self) -> int: ...
 
     def __init__(self) -> None:
-        self.pins: dict[int, list[int]] = {}
+        # Per channel: pinned message id -> when it was pinned, oldest pin first.
+        self.pins: dict[int, dict[int, str]] = {}
         self.reactor_map: OrderedDict[int, dict[str, list[int]]] = OrderedDict()
 
     def _reactors_of(self, message_id: int) -> dict[str, list[int]]:
@@ -114,19 +118,44 @@ class MessageOps:
             if parse is not None and "users" not in parse and str(uid) not in allowed_users:
                 continue
             seen.add(uid)
-            entry = payloads.public_user(self.users[uid])
-            if guild is not None and uid in guild.members:
-                entry["member"] = self.member_payload(guild, uid, with_user=False)
-            users.append(entry)
+            users.append(self._mention_entry(guild, uid))
+        allowed_roles = {str(r) for r in (allowed or {}).get("roles") or []}
         roles: list[str] = []
         if guild is not None:
             for match in _ROLE_MENTION.finditer(content):
-                if int(match.group(1)) in guild.roles and match.group(1) not in roles:
-                    roles.append(match.group(1))
+                rid = match.group(1)
+                if int(rid) not in guild.roles or rid in roles:
+                    continue
+                if parse is not None and "roles" not in parse and rid not in allowed_roles:
+                    continue
+                roles.append(rid)
         everyone = ("@everyone" in content or "@here" in content) and (
             parse is None or "everyone" in parse
         )
         return users, roles, everyone
+
+    def _mention_entry(self, guild: GuildState | None, uid: int) -> dict[str, Any]:
+        entry = payloads.public_user(self.users[uid])
+        if guild is not None and uid in guild.members:
+            entry["member"] = self.member_payload(guild, uid, with_user=False)
+        return entry
+
+    def _with_replied_user(
+        self,
+        guild: GuildState | None,
+        mentions: list[dict[str, Any]],
+        referenced: dict[str, Any] | None,
+        author_id: int,
+    ) -> list[dict[str, Any]]:
+        """``mentions`` plus the author of the replied-to message (a user, not oneself)."""
+        if referenced is None or referenced.get("webhook_id"):
+            return mentions
+        uid = int(referenced["author"]["id"])
+        if uid == author_id or uid not in self.users:
+            return mentions
+        if any(m["id"] == str(uid) for m in mentions):
+            return mentions
+        return [*mentions, self._mention_entry(guild, uid)]
 
     def create_message(
         self,
@@ -174,6 +203,8 @@ class MessageOps:
                 "public_flags": 0,
             }
         )
+        check_allowed_mentions(allowed_mentions)
+        components = stored_components(components)
         mentions, mention_roles, everyone = self._mentions(guild, content, allowed_mentions)
         referenced = None
         if message_reference and message_reference.get("message_id"):
@@ -190,6 +221,8 @@ class MessageOps:
                 "channel_id": str(ref_channel),
                 **({"guild_id": str(guild.id)} if guild else {}),
             }
+            if mentions_replied_user(allowed_mentions):
+                mentions = self._with_replied_user(guild, mentions, referenced, author_id)
         stickers = []
         if sticker_ids and guild is not None:
             for sid in sticker_ids:
@@ -253,21 +286,78 @@ class MessageOps:
         self, channel_id: int, message_id: int, changes: dict[str, Any]
     ) -> dict[str, Any]:
         msg = self.message_or_404(channel_id, message_id)
+        allowed = changes.get("allowed_mentions")
+        check_allowed_mentions(allowed)
+        if changes.get("components") is not None:
+            changes = {**changes, "components": stored_components(changes["components"])}
         for key in ("content", "embeds", "components", "flags", "attachments"):
             if key in changes and changes[key] is not None:
                 msg[key] = changes[key]
-        if "content" in changes:
+        if "content" in changes or allowed is not None:
             guild = self.guild_of_channel(channel_id)
-            mentions, roles, everyone = self._mentions(guild, msg["content"], None)
+            referenced = msg.get("referenced_message")
+            # The reply ping stays as it was unless the edit sets allowed mentions again.
+            if allowed is not None:
+                ping = mentions_replied_user(allowed)
+            else:
+                ping = referenced is not None and any(
+                    m["id"] == referenced["author"]["id"] for m in msg.get("mentions", ())
+                )
+            mentions, roles, everyone = self._mentions(guild, msg["content"], allowed)
+            if ping:
+                author_id = int(msg["author"]["id"])
+                mentions = self._with_replied_user(guild, mentions, referenced, author_id)
             msg.update(mentions=mentions, mention_roles=roles, mention_everyone=everyone)
         msg["edited_timestamp"] = payloads.iso()
         self.dispatch_message("MESSAGE_UPDATE", msg, self.channel_or_404(channel_id))
         return msg
 
+    def edit_as_user(
+        self,
+        channel_id: int,
+        message_id: int,
+        user_id: int,
+        *,
+        content: str | None = None,
+        embeds: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """A user edits their own message, as Discord's client does (MESSAGE_UPDATE)."""
+        channel = self.channel_or_404(channel_id)
+        self.require_perm(channel, user_id, int(Perm.VIEW_CHANNEL | Perm.READ_MESSAGE_HISTORY))
+        msg = self.message_or_404(channel_id, message_id)
+        if msg["author"]["id"] != str(user_id) or msg.get("webhook_id"):
+            raise DiscordAPIError(403, 50005, "Cannot edit a message authored by another user")
+        changes: dict[str, Any] = {}
+        if content is not None:
+            changes["content"] = content
+        if embeds is not None:
+            changes["embeds"] = embeds
+        check_message_body(
+            changes.get("content", msg["content"]),
+            embeds=changes.get("embeds", msg["embeds"]),
+            attachments=msg["attachments"],
+            components=msg["components"],
+            sticker_ids=[s["id"] for s in msg.get("sticker_items") or []],
+        )
+        return self.edit_message(channel_id, message_id, changes)
+
+    def delete_as_user(self, channel_id: int, message_id: int, user_id: int) -> None:
+        """A user deletes a message: their own, or another's with Manage Messages in a guild
+        (MESSAGE_DELETE)."""
+        channel = self.channel_or_404(channel_id)
+        self.require_perm(channel, user_id, int(Perm.VIEW_CHANNEL | Perm.READ_MESSAGE_HISTORY))
+        msg = self.message_or_404(channel_id, message_id)
+        if msg["author"]["id"] != str(user_id):
+            if self.guild_of_channel(channel_id) is None:
+                raise DiscordAPIError(403, 50003, "Cannot execute action on a DM channel")
+            self.require_perm(channel, user_id, int(Perm.MANAGE_MESSAGES))
+        self.delete_message(channel_id, message_id)
+
     def delete_message(self, channel_id: int, message_id: int) -> None:
         self.message_or_404(channel_id, message_id)
         channel = self.channel_or_404(channel_id)
         msg = self.messages[channel_id].pop(message_id)
+        self.pins.get(channel_id, {}).pop(message_id, None)
         _uncount(channel, [message_id])
         data = {"id": str(message_id), "channel_id": str(channel_id)}
         if "guild_id" in msg:
@@ -282,6 +372,8 @@ class MessageOps:
         guild = self.guild_of_channel(channel_id)
         store = self.messages.get(channel_id, OrderedDict())
         gone = [i for i in ids if store.pop(i, None) is not None]
+        for mid in gone:
+            self.pins.get(channel_id, {}).pop(mid, None)
         data: dict[str, Any] = {"ids": [str(i) for i in gone], "channel_id": str(channel_id)}
         if guild is not None:
             _uncount(self.channel_or_404(channel_id), gone)
@@ -390,11 +482,11 @@ class MessageOps:
     # -- pins -----------------------------------------------------------------------------
     def set_pinned(self, channel_id: int, message_id: int, pinned: bool) -> None:
         msg = self.message_or_404(channel_id, message_id)
-        pins = self.pins.setdefault(channel_id, [])
+        pins = self.pins.setdefault(channel_id, {})
         if pinned and message_id not in pins:
-            pins.append(message_id)
-        elif not pinned and message_id in pins:
-            pins.remove(message_id)
+            pins[message_id] = payloads.iso()
+        elif not pinned:
+            pins.pop(message_id, None)
         msg["pinned"] = pinned
         channel = self.channel_or_404(channel_id)
         channel["last_pin_timestamp"] = payloads.iso() if pins else None

@@ -54,7 +54,9 @@ class SandboxServer:
         shards: Shard count recommended by ``GET /gateway/bot``.
         strict_rate_limits: Enforce route and global rate limits with real 429s.
         world: Builder called once to populate the state (``None`` = empty world).
-        heartbeat_interval_ms: Interval announced in HELLO.
+        heartbeat_interval_ms: Interval announced in HELLO (Discord's 41,250 ms by default).
+        heartbeat_ack_latency_ms: Round trip simulated before each heartbeat ACK; it is what
+            ``bot.latency`` reports (an instant ACK makes discord.py report a whole interval).
         app_name: Name of the sandbox's bot application.
         deterministic: Reproducible IDs (for snapshot tests).
     """
@@ -68,6 +70,7 @@ class SandboxServer:
         strict_rate_limits: bool = False,
         world: WorldBuilder | None = None,
         heartbeat_interval_ms: int = 41_250,
+        heartbeat_ack_latency_ms: float = 25.0,
         app_name: str = "Zoryx Sandbox Bot",
         deterministic: bool = False,
     ) -> None:
@@ -79,7 +82,11 @@ class SandboxServer:
         self.limiter = RateLimiter(strict=strict_rate_limits)
         self.rest = RestAPI(self.state, self.limiter)
         self.gateway = Gateway(
-            self.state, GatewayOptions(heartbeat_interval_ms=heartbeat_interval_ms)
+            self.state,
+            GatewayOptions(
+                heartbeat_interval_ms=heartbeat_interval_ms,
+                heartbeat_ack_latency_ms=heartbeat_ack_latency_ms,
+            ),
         )
         self._world = world
         self.control_token = secrets.token_urlsafe(32)

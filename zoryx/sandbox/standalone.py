@@ -63,6 +63,11 @@ Point a discord.py bot at it:
     with use_sandbox("{sandbox.url}"):
         bot.run("{sandbox.token}")
 
+Or run a Zoryx bot on it (zoryx run / zoryx tui) with, in its environment or .env:
+
+    ZORYX_SANDBOX_URL={sandbox.url}
+    ZORYX_SANDBOX_TOKEN={control_token}
+
 Press Ctrl+C to stop.
 """
 

@@ -98,3 +98,8 @@ class InteractionResult:
 
     def text(self) -> str:
         return self.message.text() if self.message else self.content
+
+    @property
+    def choices(self) -> list[dict[str, Any]]:
+        """The choices the bot offered in answer to an autocomplete interaction."""
+        return list((self.data or {}).get("choices") or [])

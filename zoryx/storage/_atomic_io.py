@@ -8,13 +8,16 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import secrets
 import stat
 from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "TEMP_NAME_RE",
     "TEMP_SUFFIX",
+    "original_name_of_temp",
     "read_bytes_or_none",
     "read_json_text",
     "replace_atomically",
@@ -23,6 +26,12 @@ __all__ = [
 
 TEMP_SUFFIX = ".tmp"
 """Suffix of the temporary files a write creates next to its target."""
+
+_TEMP_TOKEN_BYTES = 6
+TEMP_NAME_RE = re.compile(
+    rf"\.(?P<name>.+)\.[0-9a-f]{{{2 * _TEMP_TOKEN_BYTES}}}{re.escape(TEMP_SUFFIX)}", re.DOTALL
+)
+"""Exact shape of a temp file name: ``.<target name>.<12 hex digits>.tmp`` (fullmatch)."""
 
 # Directory fsync is not supported everywhere (Windows, some network/FUSE filesystems).
 # Those errors mean "cannot make the rename durable here", not "the write failed".
@@ -43,6 +52,12 @@ def temp_name_prefix(target: Path) -> str:
     return f".{target.name}."
 
 
+def original_name_of_temp(name: str) -> str | None:
+    """The target name a temp file called ``name`` was for, or None if not one of ours."""
+    match = TEMP_NAME_RE.fullmatch(name)
+    return match.group("name") if match else None
+
+
 def _open_temp_file(directory: Path, target: Path) -> tuple[int, Path]:
     """Create a new, empty, uniquely named temp file next to ``target``.
 
@@ -52,7 +67,7 @@ def _open_temp_file(directory: Path, target: Path) -> tuple[int, Path]:
     prefix = temp_name_prefix(target)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _ in range(100):
-        temp_path = directory / f"{prefix}{secrets.token_hex(6)}{TEMP_SUFFIX}"
+        temp_path = directory / f"{prefix}{secrets.token_hex(_TEMP_TOKEN_BYTES)}{TEMP_SUFFIX}"
         try:
             return os.open(temp_path, flags, 0o666), temp_path
         except FileExistsError:

@@ -353,6 +353,11 @@ class AtomicStore:
         """Forget every cached file."""
         self._cache.clear()
 
+    @property
+    def cache_capacity(self) -> int:
+        """How many files the read cache holds at most."""
+        return int(self._config["cache_size"])
+
     def metrics(self) -> AtomicMetrics:
         """Return a snapshot of this store's counters."""
         return AtomicMetrics(

@@ -149,6 +149,9 @@ class Databases:
         self._pool: GuildPool | None = None
         self._disk: tuple[int, float] | None = None
         self._disk_refresh: asyncio.Task[int] | None = None
+        # Awaited first thing in close(), while both threads still run (e.g. the
+        # compatibility layer closes the extra main.db connection it opened).
+        self.before_close: list[Callable[[], Any]] = []
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -187,6 +190,11 @@ class Databases:
             return
         self._state = "closing"
         assert self._pool and self._main_worker and self._guild_worker and self._main
+        for hook in list(self.before_close):
+            try:
+                await hook()
+            except Exception:
+                log.exception("a before-close hook of the databases failed")
         try:
             await self._usage.stop()
         except Exception:
@@ -427,17 +435,27 @@ class Databases:
             await self.cleanup_guild(gid)
         return orphans
 
-    async def backup(self, dest_dir: Path | None = None) -> list[Path]:
+    async def backup(
+        self,
+        dest_dir: Path | None = None,
+        *,
+        guild_id: int | None = None,
+        time_limit: float | None = None,
+    ) -> list[Path]:
         """Snapshot main.db and every guild.db with SQLite's online backup API.
 
-        Pending usage is flushed first. See :func:`~zoryx.storage.sqlite_base.backup_databases`
+        With ``guild_id`` only that guild's database is copied. Pending usage is flushed
+        first. See :func:`~zoryx.storage.sqlite_base.backup_databases`
         for where copies go; by default the newest five per database are kept.
+        With ``time_limit`` (seconds) copies not finished in time are skipped (logged).
         """
         self._require_open()
         await self._usage.flush()
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S_%fZ")
+        only = None if guild_id is None else str(_check_guild(guild_id))
+        deadline = None if time_limit is None else time.monotonic() + time_limit
         return await asyncio.to_thread(
-            sql.backup_databases, self.data_dir, stamp, dest_dir, BACKUPS_KEPT
+            sql.backup_databases, self.data_dir, stamp, dest_dir, BACKUPS_KEPT, only, deadline
         )
 
     async def integrity_check(self) -> dict[str, str]:

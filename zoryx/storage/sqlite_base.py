@@ -27,8 +27,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
+from .leftovers import remove_leftovers
+
 __all__ = [
     "BUSY_TIMEOUT_MS",
+    "BackupTimedOut",
     "QueryCounter",
     "SqliteWorker",
     "backup_databases",
@@ -221,7 +224,9 @@ def guild_dirs(data_dir: Path, *, with_db: bool) -> list[int]:
     return sorted(
         int(p.name)
         for p in data_dir.iterdir()
-        if p.name.isdigit() and p.is_dir() and (not with_db or (p / "guild.db").is_file())
+        if p.name.isascii() and p.name.isdigit()  # not '²': isdigit() but no int()
+        and p.is_dir()
+        and (not with_db or (p / "guild.db").is_file())
     )
 
 
@@ -252,12 +257,22 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
-def online_backup(source: Path, dest: Path) -> Path:
+class BackupTimedOut(Exception):
+    """A backup with a deadline did not finish in time (its partial copy was removed)."""
+
+
+_BACKUP_STEP_PAGES = 1024
+
+
+def online_backup(source: Path, dest: Path, deadline: float | None = None) -> Path:
     """Copy the live database ``source`` to ``dest`` with SQLite's online backup API.
 
     The copy is one consistent snapshot even while other connections write (WAL readers
-    do not block writers). It is written to a temporary name, switched to a self-contained
+    do not block writers). It is written to ``<dest>.part`` (so a copy interrupted by a
+    kill is recognisable and removed at the next start), switched to a self-contained
     rollback journal, then renamed into place, so ``dest`` is never half written.
+    With ``deadline`` (a :func:`time.monotonic` value) the copy goes in steps and is
+    abandoned with :class:`BackupTimedOut` once the deadline passes.
     Blocking: run it in a thread.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -267,7 +282,15 @@ def online_backup(source: Path, dest: Path) -> Path:
     try:
         dst = sqlite3.connect(partial)
         try:
-            src.backup(dst)
+            if deadline is None:
+                src.backup(dst)
+            else:
+
+                def progress(_status: int, _remaining: int, _total: int) -> None:
+                    if time.monotonic() > deadline:
+                        raise BackupTimedOut(f"{source.name}: out of time")
+
+                src.backup(dst, pages=_BACKUP_STEP_PAGES, progress=progress)
             dst.execute("PRAGMA journal_mode = DELETE")
         finally:
             dst.close()
@@ -305,6 +328,7 @@ def prune_backups(directory: Path, pattern: str, keep: int) -> list[Path]:
     """
     if not directory.is_dir():
         return []
+    remove_leftovers([directory], recursive=False)  # copies a killed backup left behind
     files = sorted(p for p in directory.glob(pattern) if p.is_file())
     doomed = files[: max(0, len(files) - keep)]
     for path in doomed:
@@ -312,16 +336,28 @@ def prune_backups(directory: Path, pattern: str, keep: int) -> list[Path]:
     return doomed
 
 
-def backup_databases(data_dir: Path, stamp: str, dest_dir: Path | None, keep: int) -> list[Path]:
+def backup_databases(
+    data_dir: Path,
+    stamp: str,
+    dest_dir: Path | None,
+    keep: int,
+    only_guild: str | None = None,
+    deadline: float | None = None,
+) -> list[Path]:
     """Back up main.db and every guild.db under ``data_dir``; return the copies made.
+
+    With ``only_guild`` (a guild ID folder name) only that guild's database is copied.
 
     Default targets are ``data/backups/db/main_<stamp>.db`` and
     ``data/<id>/guild_backup_<stamp>.db``, pruned to the ``keep`` newest per database.
     With ``dest_dir`` all copies go there as ``main_<stamp>.db`` / ``guild_<id>_<stamp>.db``
-    and nothing is pruned. A database that fails is logged and skipped.
+    and nothing is pruned. A database that fails is logged and skipped; with ``deadline``
+    (a :func:`time.monotonic` value) the ones not finished by then are skipped (logged).
     """
     made: list[Path] = []
     for name, source in db_files(data_dir):
+        if only_guild is not None and (name == "main.db" or source.parent.name != only_guild):
+            continue
         if name == "main.db":
             folder, pattern = dest_dir or data_dir / "backups" / "db", "main_*.db"
             target = folder / f"main_{stamp}.db"
@@ -331,8 +367,14 @@ def backup_databases(data_dir: Path, stamp: str, dest_dir: Path | None, keep: in
         else:
             folder, pattern = source.parent, "guild_backup_*.db"
             target = folder / f"guild_backup_{stamp}.db"
+        if deadline is not None and time.monotonic() > deadline:
+            log.warning("backup of %s skipped: out of time", name)
+            continue
         try:
-            made.append(online_backup(source, target))
+            made.append(online_backup(source, target, deadline))
+        except BackupTimedOut:
+            log.warning("backup of %s skipped: it did not finish in time", name)
+            continue
         except (OSError, sqlite3.Error):
             log.exception("backing up %s failed", name)
             continue

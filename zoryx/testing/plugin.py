@@ -10,11 +10,18 @@ Usage in an extension's tests::
 
 The ``sandbox`` fixture fails the test if the bot called a REST endpoint the sandbox does
 not emulate (so a silently missing feature cannot pass).
+
+Async tests that use the ``sandbox`` fixture need no asyncio configuration in the
+project: with pytest-asyncio installed they are marked ``asyncio`` (in its strict mode
+too), so they share its event loop with the project's async fixtures; without it, the
+plugin runs them itself, each in a new event loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import inspect
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import pytest
@@ -30,6 +37,47 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="run the sandbox with real rate limits (429s)",
     )
+
+
+def _is_async_sandbox_test(item: object) -> bool:
+    """An ``async def`` test (not handed to another async plugin) using ``sandbox``."""
+    return (
+        isinstance(item, pytest.Function)
+        and "sandbox" in item.fixturenames
+        and inspect.iscoroutinefunction(item.obj)
+        and item.get_closest_marker("anyio") is None
+        and item.get_closest_marker("trio") is None
+    )
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_pycollect_makeitem(
+    collector: pytest.Module | pytest.Class, name: str, obj: object
+) -> Generator[None, Any, Any]:
+    """Mark async sandbox tests ``asyncio`` for pytest-asyncio, whatever its mode.
+
+    The wrapper is the innermost one, so the mark is there when pytest-asyncio's own
+    wrapper decides which items it runs.
+    """
+    result = yield
+    if not collector.config.pluginmanager.hasplugin("asyncio"):
+        return result
+    for item in result if isinstance(result, list) else [result]:
+        if _is_async_sandbox_test(item) and item.get_closest_marker("asyncio") is None:
+            item.add_marker(pytest.mark.asyncio)
+    return result
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run an async sandbox test that no async plugin took, in a new event loop."""
+    if not _is_async_sandbox_test(pyfuncitem):
+        return None
+    funcargs = pyfuncitem.funcargs
+    kwargs = {arg: funcargs[arg] for arg in pyfuncitem._fixtureinfo.argnames}
+    with asyncio.Runner() as runner:
+        runner.run(pyfuncitem.obj(**kwargs))
+    return True
 
 
 @pytest.fixture(autouse=True)

@@ -128,9 +128,20 @@ class RestAPI:
 
         return deco
 
+    @property
+    def routes(self) -> list[tuple[str, str]]:
+        """Every registered ``(method, path)``, in the order they are matched."""
+        return [(method, path) for method, path, *_ in self._ordered()]
+
+    def _ordered(self) -> list[tuple[str, str, Handler, bool, tuple[int, float]]]:
+        # aiohttp tries routes in registration order, so a parametrised segment registered
+        # first would swallow a literal one (``messages/{message_id}`` answering for
+        # ``messages/pins``). Literal segments go first, whatever order modules register in.
+        return sorted(self._routes, key=lambda r: (route_shape(r[1]), r[1]))
+
     def install(self, app: web.Application) -> None:
         for version in ("v10", "v9"):
-            for method, path, fn, auth, limit in self._routes:
+            for method, path, fn, auth, limit in self._ordered():
                 app.router.add_route(
                     method, f"/api/{version}{path}", self._wrap(method, path, fn, auth, limit)
                 )
@@ -192,6 +203,12 @@ class RestAPI:
             return json_response(result, 200, verdict.headers)
 
         return handler
+
+
+def route_shape(path: str) -> tuple[int, ...]:
+    """Per path segment, 0 for a literal and 1 for a ``{parameter}``: sorting by it puts
+    every literal segment before a parameter in the same place."""
+    return tuple(1 if part.startswith("{") else 0 for part in path.strip("/").split("/"))
 
 
 def _fault_response(fault: dict[str, Any], headers: dict[str, str]) -> web.Response:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from ..command_schema import check_unique_names, validate_command
 from ..errors import DiscordAPIError, invalid_form, missing_access, unknown
 from .base import NO_CONTENT, Ctx, RestAPI
 
-_NAME = re.compile(r"^[-_'\w]{1,32}$", re.UNICODE)
 MAX_CHAT_INPUT = 100
 MAX_CONTEXT = 5
 
@@ -16,51 +15,6 @@ MAX_CONTEXT = 5
 def _check_app(ctx: Ctx) -> None:
     if ctx.app is None or str(ctx.app.id) != ctx.params["application_id"]:
         raise missing_access()
-
-
-def validate_command(body: dict[str, Any], index: str = "") -> None:
-    """Discord's rules for command names, descriptions and options."""
-    prefix = f"{index}." if index else ""
-    name = body.get("name")
-    ctype = int(body.get("type") or 1)
-    if not isinstance(name, str) or not _NAME.match(name) or (ctype == 1 and name != name.lower()):
-        raise invalid_form(
-            f"{prefix}name", "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid"
-        )
-    if ctype == 1:
-        desc = body.get("description")
-        if not isinstance(desc, str) or not 1 <= len(desc) <= 100:
-            raise invalid_form(
-                f"{prefix}description",
-                "BASE_TYPE_BAD_LENGTH",
-                "Must be between 1 and 100 in length.",
-            )
-    options = body.get("options") or []
-    if len(options) > 25:
-        raise invalid_form(
-            f"{prefix}options", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length."
-        )
-    seen_optional = False
-    for i, opt in enumerate(options):
-        oname = opt.get("name")
-        if not isinstance(oname, str) or not _NAME.match(oname) or oname != oname.lower():
-            raise invalid_form(
-                f"{prefix}options.{i}.name",
-                "APPLICATION_COMMAND_INVALID_NAME",
-                "Command name is invalid",
-            )
-        if opt.get("type") in (1, 2):
-            validate_command({**opt, "type": 1}, f"{prefix}options.{i}")
-            continue
-        if opt.get("required"):
-            if seen_optional:
-                raise invalid_form(
-                    f"{prefix}options.{i}.required",
-                    "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
-                    "Required options must be placed before non-required options",
-                )
-        else:
-            seen_optional = True
 
 
 def _store(ctx: Ctx, guild_scoped: bool) -> dict[int, dict[str, Any]]:
@@ -141,6 +95,7 @@ def _register(api: RestAPI, scoped: bool, base: str) -> None:
             raise invalid_form("_", "BASE_TYPE_ARRAY", "Must be an array.")
         for i, item in enumerate(body):
             validate_command(item, str(i))
+        check_unique_names(body)
         gid = ctx.id("guild_id") if scoped else None
         made = [_make(ctx, item, store, gid) for item in body]
         _check_limits(made)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import urllib.parse
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -257,22 +258,39 @@ def setup(api: RestAPI) -> None:
         api.route("PUT", prefix)(lambda ctx: pin(ctx, True))
         api.route("DELETE", prefix)(lambda ctx: pin(ctx, False))
 
+    def pinned(ctx: Ctx) -> list[tuple[str, dict[str, Any]]]:
+        """``(pinned_at, message)`` of the channel's pins, the newest pin first."""
+        cid = ctx.id("channel_id")
+        channel = ctx.state.channel_or_404(cid)
+        ctx.state.require_perm(channel, ctx.bot_id, Perm.VIEW_CHANNEL | Perm.READ_MESSAGE_HISTORY)
+        store: Mapping[int, dict[str, Any]] = ctx.state.messages.get(cid) or {}
+        pins = ctx.state.pins.get(cid, {})
+        return [(at, store[m]) for m, at in reversed(pins.items()) if m in store]
+
     @api.route("GET", "/channels/{channel_id}/pins")
     async def pins(ctx: Ctx) -> list[dict[str, Any]]:
-        cid = ctx.id("channel_id")
-        store: Mapping[int, dict[str, Any]] = ctx.state.messages.get(cid) or {}
-        return [store[m] for m in reversed(ctx.state.pins.get(cid, [])) if m in store]
+        return [msg for _, msg in pinned(ctx)]
 
     @api.route("GET", "/channels/{channel_id}/messages/pins")
     async def pins_v2(ctx: Ctx) -> dict[str, Any]:
-        cid = ctx.id("channel_id")
-        store: Mapping[int, dict[str, Any]] = ctx.state.messages.get(cid) or {}
-        items = [
-            {"pinned_at": payloads.iso(), "message": store[m]}
-            for m in reversed(ctx.state.pins.get(cid, []))
-            if m in store
-        ]
-        return {"items": items, "has_more": False}
+        limit = ctx.query.get("limit", "50")
+        if not limit.isdigit() or not 1 <= int(limit) <= 50:
+            raise invalid_form("limit", "NUMBER_TYPE_MAX", "int value should be between 1 and 50")
+        items = pinned(ctx)
+        before = ctx.query.get("before")
+        if before:
+            try:
+                cutoff = datetime.fromisoformat(before)
+            except ValueError:
+                raise invalid_form("before", "DATE_TYPE_PARSE", "Could not parse date") from None
+            if cutoff.tzinfo is None:
+                cutoff = cutoff.replace(tzinfo=UTC)
+            items = [(at, m) for at, m in items if datetime.fromisoformat(at) < cutoff]
+        page = items[: int(limit)]
+        return {
+            "items": [{"pinned_at": at, "message": msg} for at, msg in page],
+            "has_more": len(items) > len(page),
+        }
 
     @api.route("POST", "/channels/{channel_id}/typing")
     async def typing(ctx: Ctx) -> Any:
@@ -305,6 +323,8 @@ def edit_changes(ctx: Ctx, channel_id: int, current: dict[str, Any]) -> dict[str
         changes["components"] = body["components"] or []
     if "flags" in body and body["flags"] is not None:
         changes["flags"] = int(body["flags"])
+    if body.get("allowed_mentions") is not None:
+        changes["allowed_mentions"] = body["allowed_mentions"]
     if "attachments" in body or ctx.files:
         keep_ids = {str(a.get("id")) for a in body.get("attachments") or [] if isinstance(a, dict)}
         kept = [a for a in current.get("attachments", []) if a["id"] in keep_ids]
