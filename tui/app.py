@@ -22,9 +22,10 @@ from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Footer, Input, TextArea
+from textual.widgets import ContentSwitcher, Footer
 
 from tui.panes import Pane, load_panes
+from tui.panes.base import is_text_field
 from tui.widgets import (
     BotStatus,
     CommandBar,
@@ -89,6 +90,9 @@ class ZoryxConsole(App[int]):
         Binding("colon", "command_line", "Cmd", key_display=":", priority=True),
         Binding("slash", "filter", "Filter", key_display="/", priority=True),
         Binding("question_mark", "help", "Help", key_display="?", priority=True),
+        # While the operator types into a pane's text field, keys type (digits too) and
+        # esc leaves the field; then the number keys jump again (see Pane.leave_field).
+        Binding("escape", "leave_field", "Leave box", key_display="esc"),
         Binding("escape", "back", "Back", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("ctrl+c", "confirm_quit", "Quit", show=False, priority=True),
@@ -176,13 +180,13 @@ class ZoryxConsole(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.NAVIGATION and (self._typing() or isinstance(self.screen, ModalScreen)):
             return False
+        if action == "leave_field":
+            return self._typing() and not isinstance(self.screen, ModalScreen)
         return True
 
     def _typing(self) -> bool:
         focused = self.focused
-        if isinstance(focused, Input):
-            return True
-        return isinstance(focused, TextArea) and not focused.read_only
+        return focused is not None and is_text_field(focused)
 
     def notify(self, message: str, *, severity: SeverityLevel = "information", **kw: Any) -> None:
         self.notices.append((severity, message))
@@ -228,7 +232,9 @@ class ZoryxConsole(App[int]):
             panes.append(pane)
         body = self.query_one("#body", ContentSwitcher)
         await body.mount_all(panes)
-        self.query_one(PaneTabs).titles = tuple(cls.title for cls in self._pane_classes)
+        self.query_one(PaneTabs).titles = tuple(
+            (cls.title, cls.short_title or cls.title) for cls in self._pane_classes
+        )
         self._update_status()
         if panes:
             self.action_show_pane(1)
@@ -262,7 +268,7 @@ class ZoryxConsole(App[int]):
             BotStatus(
                 "ready",
                 user=str(bot.user),
-                sandbox=runtime.sandbox is not None,
+                sandbox=runtime.on_sandbox,
                 guilds=len(bot.guilds),
                 shards=bot.shard_count or 1,
             )
@@ -383,6 +389,12 @@ class ZoryxConsole(App[int]):
             bar.dismiss()
         elif not self._clear_filter():
             self._focus_pane()
+
+    def action_leave_field(self) -> None:
+        """``esc`` in a pane's text field (a message box, the editor): back to the pane."""
+        pane = self.current_pane()
+        if pane is not None:
+            pane.leave_field()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

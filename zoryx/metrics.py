@@ -4,6 +4,14 @@
 (TUI panes, Discord stats commands, diagnostics) through :meth:`BotMetrics.snapshot`.
 Every ``record_*`` call is O(1) with bounded memory, does no I/O and starts no
 task, so it is safe to call from any event handler.
+
+A failed command is either a *user error* (the member may not run it, gave bad
+arguments, is on cooldown, or typed a command that does not exist: see
+:func:`is_user_error`) or a *command error* (the code failed). Only command errors count
+in :attr:`BotMetrics.command_errors` and the error rate the health tiers are built on;
+user errors are counted apart in :attr:`BotMetrics.user_errors`.
+
+:func:`user_count` is the one definition of "users" every face shows.
 """
 
 from __future__ import annotations
@@ -11,10 +19,21 @@ from __future__ import annotations
 import heapq
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["BotMetrics", "CommandRecord", "MetricsSnapshot"]
+from discord import app_commands
+from discord.ext import commands
+
+__all__ = [
+    "USER_ERRORS",
+    "BotMetrics",
+    "CommandRecord",
+    "MetricsSnapshot",
+    "is_user_error",
+    "user_count",
+]
 
 Clock = Callable[[], float]
 
@@ -30,6 +49,7 @@ class CommandRecord:
         at: wall-clock time (``time.time()``) when it was recorded.
         duration: seconds it took, when measured.
         error: short error text when it failed, else None.
+        user_error: the failure was the user's (see :func:`is_user_error`), not the code's.
     """
 
     name: str
@@ -38,6 +58,7 @@ class CommandRecord:
     at: float
     duration: float | None
     error: str | None
+    user_error: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +76,7 @@ class MetricsSnapshot:
     messages_per_minute: tuple[int, ...]
     recent_commands: tuple[CommandRecord, ...]
     recent_errors: tuple[CommandRecord, ...]
+    user_errors: int = 0
 
 
 class _TopCounter:
@@ -136,6 +158,8 @@ class BotMetrics:
     """
 
     MAX_ERROR_TEXT = 300
+    #: Seconds a user count is reused while no guild's member count changed.
+    USERS_TTL = 30.0
 
     def __init__(
         self,
@@ -156,12 +180,14 @@ class BotMetrics:
         self.started_at = wall_clock()
         self.commands = 0
         self.command_errors = 0
+        self.user_errors = 0
         self.messages = 0
         self._top = _TopCounter(max_command_names)
         self._commands_pm = _MinuteSeries(minutes)
         self._messages_pm = _MinuteSeries(minutes)
         self._recent: deque[CommandRecord] = deque(maxlen=recent)
         self._errors: deque[CommandRecord] = deque(maxlen=recent)
+        self._users: tuple[tuple[Any, ...], float, int] | None = None
 
     def _minute(self) -> int:
         return int((self._clock() - self._start) // 60)
@@ -173,7 +199,8 @@ class BotMetrics:
 
     @property
     def error_rate(self) -> float:
-        """Failed share of recorded commands, 0.0-1.0 (0.0 before any command)."""
+        """Share of recorded commands that failed with a command error (user errors do not
+        count), 0.0-1.0 (0.0 before any command)."""
         return self.command_errors / self.commands if self.commands else 0.0
 
     def record_command(
@@ -184,27 +211,53 @@ class BotMetrics:
         guild: str | None = None,
         duration: float | None = None,
         error: BaseException | str | None = None,
+        user_error: bool | None = None,
     ) -> CommandRecord:
         """Count one command execution; pass ``error`` when it failed.
 
-        Call it once per execution, when it finishes (success or failure).
+        Call it once per execution, when it finishes (success or failure). Whether a
+        failure is a user error is decided by :func:`is_user_error` unless ``user_error``
+        says so.
         """
         error_text: str | None = None
+        if user_error is None:
+            user_error = isinstance(error, BaseException) and is_user_error(error)
         if error is not None:
             error_text = error if isinstance(error, str) else _describe(error)
             if self._redact is not None:
                 error_text = self._redact(error_text)
             if len(error_text) > self.MAX_ERROR_TEXT:
                 error_text = error_text[: self.MAX_ERROR_TEXT - 1] + "…"
-        record = CommandRecord(name, user, guild, self._wall(), duration, error_text)
+        user_error = user_error and error_text is not None
+        record = CommandRecord(name, user, guild, self._wall(), duration, error_text, user_error)
         self.commands += 1
         self._top.hit(name)
         self._commands_pm.add(self._minute())
         self._recent.append(record)
-        if error_text is not None:
+        if user_error:
+            self.user_errors += 1
+        elif error_text is not None:
             self.command_errors += 1
             self._errors.append(record)
         return record
+
+    def record_unknown_command(self) -> None:
+        """Count a message that called a command that does not exist (a user error)."""
+        self.user_errors += 1
+
+    def users(self, guilds: Iterable[Any]) -> int:
+        """:func:`user_count` of ``guilds`` — what every face shows as "Users".
+
+        Counting walks every cached member, so the count is reused until a guild's member
+        count changes (a join or a leave), or for at most :attr:`USERS_TTL` seconds.
+        """
+        guilds = list(guilds)
+        key = tuple((g.id, g.member_count, getattr(g, "chunked", True)) for g in guilds)
+        now = self._clock()
+        cached = self._users
+        if cached is None or cached[0] != key or now - cached[1] > self.USERS_TTL:
+            cached = self._users = (key, now, user_count(guilds))
+        return cached[2]
 
     def record_message(self) -> None:
         """Count one received message."""
@@ -228,7 +281,8 @@ class BotMetrics:
         return tuple(self._recent)
 
     def recent_errors(self) -> tuple[CommandRecord, ...]:
-        """Recent failed executions, oldest first."""
+        """Recent executions that failed with a command error (not a user error), oldest
+        first."""
         return tuple(self._errors)
 
     def snapshot(self, top_n: int = 10) -> MetricsSnapshot:
@@ -245,7 +299,61 @@ class BotMetrics:
             messages_per_minute=self.messages_per_minute(),
             recent_commands=self.recent_commands(),
             recent_errors=self.recent_errors(),
+            user_errors=self.user_errors,
         )
+
+    def get_stats(self) -> dict[str, Any]:
+        """Counters under the earlier framework's names (``commands_processed``…)."""
+        return {
+            "commands_processed": self.commands,
+            "error_count": self.command_errors,
+            "messages_seen": self.messages,
+            "uptime": self.uptime,
+            "error_rate": self.error_rate,
+        }
+
+
+#: Failures caused by whoever ran the command, not by the code: missing permissions or
+#: roles and other failed checks (owner only, DMs…), bad or missing arguments, cooldowns,
+#: concurrency limits, disabled commands, unknown commands — prefix and slash alike.
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    commands.UserInputError,
+    commands.CheckFailure,
+    commands.CommandOnCooldown,
+    commands.MaxConcurrencyReached,
+    commands.DisabledCommand,
+    commands.CommandNotFound,
+    app_commands.CheckFailure,
+    app_commands.TransformerError,
+    app_commands.CommandNotFound,
+)
+
+
+def is_user_error(error: BaseException) -> bool:
+    """Whether a command failed because of its user rather than its code.
+
+    A hybrid command's error wrapping an app command error is judged by what it wraps;
+    an exception raised inside a command (``CommandInvokeError``) is never a user error.
+    """
+    if isinstance(error, commands.HybridCommandError):
+        error = error.original
+    return isinstance(error, USER_ERRORS)
+
+
+def user_count(guilds: Iterable[Any]) -> int:
+    """The number of users of the bot: distinct human (non-bot) members across ``guilds``.
+
+    A member of several guilds counts once. For a guild whose member list is not fully
+    cached (no members intent, not chunked yet) the members it lacks are added from the
+    guild's member count, as the best estimate available.
+    """
+    humans: set[int] = set()
+    missing = 0
+    for guild in guilds:
+        members = list(getattr(guild, "members", ()))
+        humans.update(m.id for m in members if not m.bot)
+        missing += max(0, (getattr(guild, "member_count", None) or 0) - len(members))
+    return len(humans) + missing
 
 
 def _describe(error: BaseException) -> str:

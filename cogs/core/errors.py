@@ -83,7 +83,11 @@ class ErrorHandler(commands.Cog):
             return
         if ctx.cog is not None and ctx.cog.has_error_handler():
             return
-        if not isinstance(error, commands.CommandNotFound):
+        # Counted either way: a user error (see zoryx.metrics.is_user_error) apart from the
+        # command errors the health tiers are built on.
+        if isinstance(error, commands.CommandNotFound):
+            self.bot.services.metrics.record_unknown_command()
+        else:
             await self.bot.record_command_error(ctx, error)
         embed = describe(ctx, error)
         if embed is None:

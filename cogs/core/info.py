@@ -189,7 +189,9 @@ class Info(commands.Cog):
         embed.add_field(name="Servers", value=str(len(bot.guilds)))
         embed.add_field(name="Users", value=str(member_count(bot)))
         embed.add_field(
-            name="Commands run", value=f"{snap.commands} ({snap.command_errors} failed)"
+            name="Commands run",
+            value=f"{snap.commands} ({snap.command_errors} failed · "
+            f"{snap.user_errors} user errors)",
         )
         embed.add_field(name="Messages seen", value=str(snap.messages))
         embed.add_field(name="Error rate", value=percent(snap.error_rate))

@@ -27,10 +27,16 @@ async def setup(bot: ZoryxBot) -> None:
     metrics = services.metrics
 
     def counters() -> tuple[int, int]:
+        """Commands and command errors: user errors (bad arguments, missing permissions,
+        cooldowns…) are not the framework's and never lower its health tier."""
         return (metrics.commands, metrics.command_errors) if metrics is not None else (0, 0)
+
+    def user_errors() -> int:
+        return metrics.user_errors if metrics is not None else 0
 
     options = {
         "counters": counters,
+        "user_errors": user_errors,
         "bot_info": lambda: bot_info(bot),
         "lag_threshold_ms": services.env.fw_loop_lag_threshold_ms,
         **(services.extra.get(OPTIONS_KEY) or {}),

@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from cogs.core import embeds
 from cogs.core._common import Ctx, clip, duration, join_lines, member_count, millis, redact
+from zoryx.metrics import is_user_error
 
 from .health import TIER_ICONS
 
@@ -109,7 +110,10 @@ class FrameworkDiagnostics(commands.Cog, name="Framework Diagnostics"):
         original = getattr(error, "original", error)
         text = f"{type(original).__name__}: {original}".rstrip(": ")
         self.service.record_error(
-            ctx.command.qualified_name, str(ctx.author), redact(self.bot, text)
+            ctx.command.qualified_name,
+            str(ctx.author),
+            redact(self.bot, text),
+            user_error=is_user_error(error),
         )
 
     # -- commands ------------------------------------------------------------------------
@@ -128,8 +132,9 @@ class FrameworkDiagnostics(commands.Cog, name="Framework Diagnostics"):
             title=f"{TIER_ICONS[tier]} Framework health: {tier}",
             description=(
                 f"Error rate **{snap.error_rate:.1%}** ({snap.basis}) — {snap.errors} error(s) "
-                f"in {snap.commands} command(s).\nRolling data: {health['window']} five-minute "
-                "snapshots (the rolling hour needs 12)."
+                f"in {snap.commands} command(s).\n{_user_errors_line(snap.user_errors)}\n"
+                f"Rolling data: {health['window']} five-minute snapshots (the rolling hour "
+                "needs 12)."
             ),
             color=TIER_COLOURS[tier],
         )
@@ -217,13 +222,25 @@ class FrameworkDiagnostics(commands.Cog, name="Framework Diagnostics"):
         errors = self.service.errors()
         lines = [
             f"<t:{int(e.at)}:T> `{e.command}` · {clip(e.user, 40)} — {clip(e.error, 160)}"
+            + (" · *user error*" if e.user_error else "")
             for e in errors
         ]
         embed = embeds.info(
             "🧯 Recent command errors", join_lines(lines, 4096, empty="No command has failed.")
         )
-        embed.set_footer(text=f"{len(errors)} error(s) kept (the last 20 of this session)")
+        users = sum(e.user_error for e in errors)
+        embed.set_footer(
+            text=f"{len(errors)} error(s) kept (the last 20 of this session), {users} of them "
+            "user errors (not counted in the health tier)"
+        )
         await ctx.send(embed=embed)
+
+
+def _user_errors_line(count: int) -> str:
+    return (
+        f"User errors: {count} (missing permissions, bad arguments, cooldowns, unknown "
+        "commands — not counted in the error rate)."
+    )
 
 
 def _na(value: object) -> str:

@@ -38,12 +38,13 @@ ERRORS_KEPT = 20
 
 @dataclass(frozen=True, slots=True)
 class ErrorEntry:
-    """One failed command."""
+    """One failed command (``user_error``: the member's mistake, not the code's)."""
 
     at: float
     command: str
     user: str
     error: str
+    user_error: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,7 @@ class DiagnosticsSnapshot:
     basis: Basis
     commands: int
     errors: int
+    user_errors: int
     window_snapshots: int
     window_size: int
     lag_avg_ms: float
@@ -87,6 +89,7 @@ class DiagnosticsSnapshot:
 
 AlertSink = Callable[[Alert], Awaitable[None]]
 Counters = Callable[[], tuple[int, int]]
+UserErrors = Callable[[], int]
 
 
 class DiagnosticsService:
@@ -95,7 +98,10 @@ class DiagnosticsService:
     Args:
         data_dir: where the JSON reports live.
         store: the atomic store (writes; its ``metrics().write_failures`` feeds alerts).
-        counters: returns lifetime ``(commands, errors)``; default: none recorded.
+        counters: returns lifetime ``(commands, errors)``, the errors the health tiers
+            count (user errors excluded); default: none recorded.
+        user_errors: returns the lifetime count of user errors (shown, never counted in
+            the health tier); default: none recorded.
         bot_info: returns facts about the bot for the full report (uptime, guilds…).
         lag_threshold_ms: average loop lag that raises an alert.
         collector: process metrics reader (psutil, in a worker thread).
@@ -113,6 +119,7 @@ class DiagnosticsService:
         store: Any,
         *,
         counters: Counters | None = None,
+        user_errors: UserErrors | None = None,
         bot_info: Callable[[], dict[str, Any]] | None = None,
         lag_threshold_ms: int = 500,
         collector: SystemCollector | None = None,
@@ -126,6 +133,7 @@ class DiagnosticsService:
         self.data_dir = data_dir
         self.store = store
         self.counters = counters or (lambda: (0, 0))
+        self.user_errors = user_errors or (lambda: 0)
         self.bot_info = bot_info or dict
         self.lag_threshold_ms = lag_threshold_ms
         self.collector = collector or SystemCollector()
@@ -195,9 +203,11 @@ class DiagnosticsService:
             await asyncio.sleep(self.check_interval)
 
     # -- inputs ----------------------------------------------------------------------------
-    def record_error(self, command: str, user: str, error: str) -> None:
-        """Remember a failed command (the last 20 are kept)."""
-        self._errors.append(ErrorEntry(self.wall(), command, user, error[:300]))
+    def record_error(
+        self, command: str, user: str, error: str, *, user_error: bool = False
+    ) -> None:
+        """Remember a failed command (the last 20 are kept), marked when it was a user error."""
+        self._errors.append(ErrorEntry(self.wall(), command, user, error[:300], user_error))
 
     async def set_alert_channel(self, channel_id: int | None) -> None:
         """Set (or clear) the alert channel and persist it."""
@@ -232,6 +242,7 @@ class DiagnosticsService:
             basis=rate.basis,
             commands=rate.commands,
             errors=rate.errors,
+            user_errors=self.user_errors(),
             window_snapshots=self.window.snapshots,
             window_size=self.window.size,
             lag_avg_ms=self.lag.average_ms,
@@ -285,6 +296,7 @@ class DiagnosticsService:
             "basis": rate.basis,
             "commands": rate.commands,
             "errors": rate.errors,
+            "user_errors": self.user_errors(),
             "window": f"{self.window.snapshots}/{self.window.size}",
             "loop_lag_avg_ms": round(self.lag.average_ms, 2),
             "loop_lag_threshold_ms": self.lag_threshold_ms,

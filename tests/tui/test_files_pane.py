@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from textual.widgets.text_area import Selection
 from tui.widgets import ConfirmScreen
 
 from .conftest import (
+    CONFIG,
     Console,
     paste_command,
     screen_text,
@@ -18,6 +20,9 @@ from .conftest import (
     wait_for,
     wait_for_text,
 )
+
+#: Seconds a test waits for the folder watcher (debounce, then the reload) on a busy machine.
+HOT_RELOAD = 30.0
 
 
 async def wait_for_question(pilot: Any, text: str) -> None:
@@ -244,3 +249,34 @@ def test_language_and_extension_detection(tmp_path: Path) -> None:
     assert extension_of(manager, tmp_path, "extensions/README.md") is None
     assert extension_of(manager, tmp_path, "extensions/_private.py") is None
     assert extension_of(manager, tmp_path, "config.json") is None
+
+
+async def test_hot_reload_on_shows_the_outcome_of_each_save(
+    console: Console, bot_dir: Path
+) -> None:
+    config = bot_dir / "config.json"
+    config.write_text(json.dumps({**CONFIG, "auto_reload": True}), encoding="utf-8")
+    async with console() as pilot:
+        app = pilot.app
+        info = app.runtime.bot.extension_manager.get("greetings")
+        await show(pilot, "files")
+        await open_from_tree(pilot, "extensions/greetings.py")
+        await replace_in_editor(pilot, "async def setup(bot: commands.Bot) -> None:", "def (")
+        await pilot.press("ctrl+s")
+        await wait_for_text(pilot, "✗ hot reload of greetings failed", timeout=HOT_RELOAD)
+        text = screen_text(app)
+        assert "✓ saved extensions/greetings.py" in text and "SyntaxError" in text, text
+        assert "previous version" in text
+        assert "Traceback" in app.query_one("#files-traceback").text
+        assert info.state == "loaded" and info.reloads == 0
+
+        await replace_in_editor(pilot, "def (", "async def setup(bot: commands.Bot) -> None:")
+        await replace_in_editor(pilot, "Hello", "Howdy")
+        await pilot.press("ctrl+s")
+        await wait_for_text(pilot, "✓ hot reload: reloaded greetings (reload #1)", HOT_RELOAD)
+        assert info.reloads == 1 and info.error is None
+        sandbox = app.runtime.sandbox
+        sandbox.skip_existing("#general")
+        await sandbox.user("alice").say("#general", "!hello")
+        reply = await sandbox.expect_message("#general", timeout=5)
+        assert reply.content == "👋 Howdy, Alice!"

@@ -22,10 +22,10 @@ def hook(service: Any, hook_id: str) -> Any:
 async def test_hooks_listed_disabled_enabled_and_reset(console: Console) -> None:
     calls: list[dict[str, Any]] = []
 
-    async def greet_logger(**event: Any) -> None:
+    async def greet_logger(bot: Any, **event: Any) -> None:
         calls.append(event)
 
-    async def flaky(**event: Any) -> None:
+    async def flaky(bot: Any, **event: Any) -> None:
         raise RuntimeError("boom")
 
     async with console() as pilot:
@@ -88,3 +88,45 @@ async def test_hooks_listed_disabled_enabled_and_reset(console: Console) -> None
             line for line in screen_text(app).splitlines() if "flaky" in line and "demo" in line
         )
         assert "closed" in flaky_row
+
+
+async def test_hook_keys_work_from_the_recent_executions_table(console: Console) -> None:
+    async def first(bot: Any, **event: Any) -> None:
+        pass
+
+    async def second(bot: Any, **event: Any) -> None:
+        pass
+
+    async with console() as pilot:
+        app = pilot.app
+        bot = app.runtime.bot
+        await bot.load_extension("cogs.event_hooks")
+        service = app.runtime.services.extra["hooks"]
+        first_id = bot.register_hook("demo_first", first)
+        second_id = bot.register_hook("demo_second", second)
+        await bot.emit_hook("demo_first")
+        await bot.emit_hook("demo_second")
+        await service.drain()
+        pane = await show(pilot, "hooks")
+        await wait_for_text(pilot, second_id)
+        await select_hook(pilot, first_id)  # the hooks table points at the first hook
+
+        history = app.query_one("#hk-history")
+        history.focus()
+        await pilot.pause()
+        rows = [str(history.get_row_at(i)[1]) for i in range(history.row_count)]
+        for _ in range(rows.index(second_id)):
+            await pilot.press("down")
+        assert pane.selected().hook_id == second_id, "the execution selects its hook"
+        await pilot.press("x")
+        await wait_for_question(pilot, f"Disable the hook {second_id}?")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not hook(service, second_id).enabled, what="disabled")
+        await wait_for_text(pilot, f"✓ disabled {second_id}")
+        assert hook(service, first_id).enabled
+        history.focus()
+        await pilot.pause()
+        await pilot.press("e")
+        await wait_for(pilot, lambda: hook(service, second_id).enabled, what="enabled again")
+        await pilot.press("c")
+        await wait_for_text(pilot, f"✓ circuit of {second_id} reset")

@@ -8,6 +8,8 @@ import platform
 import re
 import warnings
 
+from tui.widgets import short_name
+
 from .conftest import Console, screen_text, show, type_text, wait_for, wait_for_text
 
 
@@ -23,7 +25,8 @@ async def test_overview_shows_identity_counts_and_activity(console: Console) -> 
         text = screen_text(app)
         bot = app.runtime.bot
         assert "zoryx-sandbox-bot" in text and "SANDBOX" in text
-        assert f"Users   {len(bot.users)}" in text and "Guilds  3" in text
+        humans = {m.id for g in bot.guilds for m in g.members if not m.bot}
+        assert f"Users   {len(humans)} " in text and "Guilds  3" in text
         assert "● HEALTHY" in text and "of 1 commands" in text
         assert "hello ×1" in text
         assert re.search(r"CPU +\d+\.\d %", text), "live CPU reading (clock not frozen)"
@@ -59,6 +62,28 @@ async def test_logs_pane_level_filter_search_and_events(console: Console) -> Non
         assert pane.view.max_lines == 2000
         warnings.warn("a warning raised by some library", UserWarning, stacklevel=1)
         await wait_for_text(pilot, "a warning raised by some library")  # not on stderr
+
+
+async def test_logs_pane_logger_column_reads_from_the_left(console: Console) -> None:
+    async with console() as pilot:
+        app = pilot.app
+        await show(pilot, "logs")
+        logging.getLogger("zoryx.extensions.watcher").info("a line from a deep logger")
+        logging.getLogger("averyveryverylongloggername").info("a line from a long logger")
+        await wait_for_text(pilot, "a line from a long logger")
+        lines = screen_text(app).splitlines()
+        deep = next(line for line in lines if "a line from a deep logger" in line)
+        assert "z.e.watcher " in deep, "package parts abbreviated, the module name whole"
+        long = next(line for line in lines if "a line from a long logger" in line)
+        assert "averyveryverylong… " in long, "cut on the right, never on the left"
+
+
+def test_short_name_abbreviates_packages_then_cuts_on_the_right() -> None:
+    assert short_name("discord.gateway", 18) == "discord.gateway"
+    assert short_name("zoryx.extensions.watcher", 20) == "z.extensions.watcher"
+    assert short_name("zoryx.extensions.watcher", 18) == "z.e.watcher"
+    assert short_name("cogs.framework_diagnostics", 18) == "c.framework_diagn…"
+    assert short_name("root", 0) == ""
 
 
 async def test_logs_pane_shows_guild_leaves(console: Console) -> None:

@@ -22,11 +22,11 @@ PANES = ("hooks", "files", "guilds", "shards", "sandbox")
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 
 
-async def audit_commands(**event: Any) -> None:
+async def audit_commands(bot: Any, **event: Any) -> None:
     """A hook that works."""
 
 
-async def flaky_hook(**event: Any) -> None:
+async def flaky_hook(bot: Any, **event: Any) -> None:
     raise RuntimeError("boom")
 
 

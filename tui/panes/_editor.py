@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from pathlib import PurePosixPath
+from typing import ClassVar
 
+from textual import events
+from textual.binding import Binding, BindingType
 from textual.widgets import TextArea
 
 __all__ = ["LANGUAGES", "FileEditor", "language_for"]
@@ -47,7 +50,15 @@ class FileEditor(TextArea):
 
     ``path`` is the relative path of the open file (None when nothing is open) and
     :attr:`modified` says whether the text differs from what was last read or saved.
+
+    While a file is open every key types, digits included; ``esc`` leaves the editor
+    (the console's ``leave_field``: back to the tree, where the number keys jump panes).
+    ``tab`` indents.
     """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.leave_field", "Leave editor", key_display="esc"),
+    ]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(
@@ -61,6 +72,12 @@ class FileEditor(TextArea):
         )
         self.path: str | None = None
         self.saved_text = ""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "escape" and not self.read_only:
+            # TextArea would move the focus to the next widget, wherever that is; let the
+            # key reach the bindings instead, where esc leaves the editor.
+            event.prevent_default()
 
     @property
     def modified(self) -> bool:

@@ -14,6 +14,8 @@ import contextlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.containers import Vertical
+from textual.widget import Widget
+from textual.widgets import Input, TextArea
 
 if TYPE_CHECKING:
     from zoryx.operator import Actor, OperatorAPI
@@ -26,6 +28,8 @@ class Pane(Vertical):
     Class attributes:
         pane_id: Stable identifier (also the widget id), e.g. ``"overview"``.
         title: Tab title.
+        short_title: Tab title where the full titles do not fit (80 columns); at most
+            five letters (default: ``title`` itself).
         refresh_seconds: How often :meth:`refresh_data` runs while the pane is visible
             (0 = only when shown and when the app asks).
         sandbox_only: Only shown when the runtime runs on the sandbox Discord.
@@ -33,6 +37,7 @@ class Pane(Vertical):
 
     pane_id: ClassVar[str] = ""
     title: ClassVar[str] = ""
+    short_title: ClassVar[str] = ""
     refresh_seconds: ClassVar[float] = 2.0
     sandbox_only: ClassVar[bool] = False
     # Key help shown by "?" in addition to BINDINGS: (key, description) pairs.
@@ -79,6 +84,25 @@ class Pane(Vertical):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done, timeout)
 
+    def home_widget(self) -> Widget | None:
+        """Where focus goes when the operator leaves a text field with ``esc``.
+
+        The first focusable widget of the pane that is not a text field; panes name
+        their own (the Files tree, the Sandbox conversation).
+        """
+        for widget in self.query("*"):
+            if widget.focusable and widget.display and not is_text_field(widget):
+                return widget
+        return None
+
+    def leave_field(self) -> None:
+        """Leave the text field being typed into (``esc``): focus :meth:`home_widget`."""
+        home = self.home_widget()
+        if home is not None:
+            home.focus()
+        else:
+            self.screen.set_focus(None)
+
     def apply_filter(self, text: str) -> None:
         """Filter the pane's main table (``/``); panes without a table ignore it."""
 
@@ -89,3 +113,8 @@ class Pane(Vertical):
     async def run_command(self, name: str, args: list[str]) -> Any:
         """Handle a ``:`` command registered by :meth:`command_help` (return a message)."""
         return None
+
+
+def is_text_field(widget: Widget) -> bool:
+    """Whether typing into ``widget`` inserts text (an input, an editable text area)."""
+    return isinstance(widget, Input) or (isinstance(widget, TextArea) and not widget.read_only)

@@ -80,6 +80,7 @@ class CommandsPane(Pane):
 
     pane_id = "commands"
     title = "Commands"
+    short_title = "Cmds"
     refresh_seconds = 2.0
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "run_selected", "Run", show=True),
@@ -204,7 +205,11 @@ class CommandsPane(Pane):
         parts += [f"{KINDS[k].split()[0]} {n}" for k, n in counts.items() if n]
         if self._filter:
             parts.append(f"filter: {self._filter!r}")
-        parts.append("enter: run" if self.runtime.sandbox is not None else "live: read-only")
+        if self.runtime.sandbox is not None:
+            parts.append("enter: run")
+        else:
+            attached = self.runtime.on_sandbox
+            parts.append("sandbox attached: read-only" if attached else "live: read-only")
         self.query_one("#cmd-status", LiveStatic).show_text(" · ".join(parts))
 
     def _selected(self) -> CommandRow | None:
@@ -227,6 +232,13 @@ class CommandsPane(Pane):
     def action_run_selected(self) -> None:
         row = self._selected()
         if row is None:
+            return
+        if self.runtime.sandbox is None and self.runtime.on_sandbox:
+            self.app.notify(
+                "This bot is attached to a sandbox run elsewhere (ZORYX_SANDBOX_URL): drive it "
+                "through that sandbox's control API.",
+                severity="warning",
+            )
             return
         if self.runtime.sandbox is None:
             self.app.notify(

@@ -8,6 +8,7 @@ refused path is answered inline with the API's own message.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -15,6 +16,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Input, Static, TextArea, Tree
 
 from tui.widgets import CommandError, PromptScreen, TracebackView
@@ -24,7 +26,11 @@ from zoryx.operator import FileEntry, OperatorError
 from ._console import confirm, go_back
 from ._editor import FileEditor
 from ._file_tree import FileTree, parent_of
+from ._hot_reload import HotReloadWaiter, describe
 from .base import Pane
+
+#: Seconds the pane waits, after a save, for the hot reload of the file's extension.
+HOT_RELOAD_WAIT = 20.0
 
 
 class PathPrompt(PromptScreen):
@@ -62,8 +68,9 @@ class FilesPane(Pane):
     ]
     extra_help = [
         ("enter", "open the file under the cursor (or open/close a folder)"),
-        ("tab / esc", "from the tree to the editor / from the editor back"),
-        ("ctrl+s", "save; after saving an extension, offers to reload it"),
+        ("tab", "from the tree to the editor"),
+        ("esc", "in the editor: leave it, back to the tree (number keys jump panes again)"),
+        ("ctrl+s", "save; then the hot reload's outcome, or (hot reload off) offers a reload"),
         ("n / m / d", "new file, rename, delete (asks first) — in the tree"),
     ]
 
@@ -89,6 +96,9 @@ class FilesPane(Pane):
 
     def on_mount(self) -> None:
         self._update_header()
+
+    def home_widget(self) -> Widget | None:
+        return self.file_tree
 
     @property
     def file_tree(self) -> FileTree:
@@ -198,21 +208,50 @@ class FilesPane(Pane):
         if not await self._may_overwrite(path, editor.saved_text, text):
             self.show_result(f"Not saved: {path} keeps the version on disk; your edits stay here.")
             return
-        try:
-            await self.operator.write_file(self.actor, path, text)
-        except OperatorError as exc:
-            self.show_result(f"✗ could not save {path}: {exc}", error=True)
+        manager = self.runtime.bot.extension_manager
+        name = extension_of(manager, self.runtime.bot_dir, path)
+        info = None if name is None else manager.get(name)
+        state = None if info is None else info.state
+        hot = self.runtime.services.config.auto_reload
+        with contextlib.ExitStack() as stack:
+            waiter = None
+            if name is not None and hot and state not in ("blacklisted", "unloaded"):
+                # Listen before writing: the watcher may answer before the write returns.
+                waiter = stack.enter_context(HotReloadWaiter(manager, name))
+            try:
+                await self.operator.write_file(self.actor, path, text)
+            except OperatorError as exc:
+                self.show_result(f"✗ could not save {path}: {exc}", error=True)
+                return
+            editor.mark_saved(text)
+            self._update_header()
+            if waiter is not None:
+                await self._show_hot_reload(path, waiter, state == "loaded")
+            elif hot and state == "unloaded":
+                self.show_result(
+                    f"✓ saved {path} — {name} stays unloaded: hot reload leaves an extension "
+                    "you unloaded alone (l in Plugins loads it)"
+                )
+            elif info is None or state == "blacklisted" or hot:
+                self.show_result(f"✓ saved {path}")
+            else:
+                await self._offer_reload(path, info.name, state == "loaded")
+
+    async def _show_hot_reload(self, path: str, waiter: HotReloadWaiter, loaded: bool) -> None:
+        """Show "saved", then what the hot reload of the file's extension made of it."""
+        verb = "reload" if loaded else "load"
+        self.show_result(f"✓ saved {path} · hot reload is on: waiting for the {verb}…")
+        outcome = await waiter.wait(HOT_RELOAD_WAIT)
+        if outcome is None:
+            self.show_result(
+                f"✓ saved {path} · no hot {verb} of {waiter.name} seen within "
+                f"{HOT_RELOAD_WAIT:.0f} s (the log says more)",
+                error=True,
+            )
             return
-        editor.mark_saved(text)
-        self._update_header()
-        name = extension_of(self.runtime.bot.extension_manager, self.runtime.bot_dir, path)
-        info = None if name is None else self.runtime.bot.extension_manager.get(name)
-        if info is None or info.state == "blacklisted":
-            self.show_result(f"✓ saved {path}")
-        elif self.runtime.services.config.auto_reload:
-            self.show_result(f"✓ saved {path} — hot reload is on: the bot reloads {name} itself")
-        else:
-            await self._offer_reload(path, info.name, info.state == "loaded")
+        summary, failed = describe(outcome, loaded)
+        details = (outcome.traceback or "") if failed else ""
+        self.show_result(f"✓ saved {path} · {summary}", details, error=failed)
 
     async def _may_overwrite(self, path: str, opened: str, text: str) -> bool:
         """Ask before saving over a file that changed on disk since it was opened."""

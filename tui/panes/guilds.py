@@ -68,6 +68,7 @@ class GuildsPane(Pane):
 
     pane_id = "guilds"
     title = "Guilds"
+    short_title = "Guild"
     refresh_seconds = 3.0
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("L", "leave", "Leave", key_display="L"),

@@ -7,12 +7,15 @@ an empty table.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import RowDoesNotExist
 
 from tui.widgets import FROZEN, LiveStatic, clock, matches
 from zoryx.operator import OperatorError
@@ -51,6 +54,7 @@ class HooksPane(Pane):
         Binding("escape", "hide_result", "Close result", show=False),
     ]
     extra_help = [
+        ("e / x / c", "act on the selected hook, from either table (a run selects its hook)"),
         ("x", "disable the selected hook (asks first)"),
         ("c", "close the hook's circuit breaker and forget its recent failures"),
         ("/", "filter hooks by id or event"),
@@ -69,6 +73,7 @@ class HooksPane(Pane):
         self._filter = ""
         self._shown: tuple[Any, ...] | None = None
         self._history_key: tuple[Any, ...] | None = None
+        self._history_entries: list[HookExecution] = []  # the executions table's rows
 
     def compose(self) -> ComposeResult:
         yield LiveStatic(id="hk-status", classes="pane-hint")
@@ -81,7 +86,8 @@ class HooksPane(Pane):
         for label, width in COLUMNS:
             table.add_column(label, width=width)
         yield table
-        history: DataTable[Any] = DataTable(id="hk-history", cursor_type="none")
+        history: DataTable[Any] = DataTable(id="hk-history", cursor_type="row")
+        history.show_cursor = False
         history.border_title = "Recent executions"
         history.add_columns("Time", "Hook", "Result", "Took")
         yield history
@@ -92,6 +98,10 @@ class HooksPane(Pane):
     @property
     def table(self) -> DataTable[Any]:
         return self.query_one("#hk-table", DataTable)
+
+    @property
+    def history_table(self) -> DataTable[Any]:
+        return self.query_one("#hk-history", DataTable)
 
     def service(self) -> HookService | None:
         services = self.runtime.services
@@ -196,8 +206,14 @@ class HooksPane(Pane):
         if key == self._history_key:
             return
         self._history_key = key
-        history = self.query_one("#hk-history", DataTable)
+        history = self.history_table
+        # Keep the highlighted execution highlighted as newer ones arrive on top.
+        shown = self._history_entries
+        row = history.cursor_row
+        previous = shown[row] if 0 <= row < len(shown) else None
+        row = next((i for i, entry in enumerate(entries) if entry is previous), 0)
         history.clear()
+        self._history_entries = list(entries)
         for entry in entries:
             result = (
                 Text("✓ ok", style="green")
@@ -206,13 +222,43 @@ class HooksPane(Pane):
             )
             took = FROZEN if self.frozen else f"{entry.duration_ms:.1f} ms"
             history.add_row(clock(entry.at, self.frozen), entry.hook_id, result, took)
+        if row:
+            history.move_cursor(row=row, animate=False)
 
     def selected(self) -> HookInfo | None:
-        table = self.table
-        if table.row_count == 0 or not table.display:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        """The hook the keys act on: the executions table's row when it has the focus
+        (the hook that ran), else the hooks table's row."""
+        history = self.history_table
+        ran = self._history_entries
+        if history.has_focus and ran:
+            key: object = ran[min(history.cursor_row, len(ran) - 1)].hook_id
+        else:
+            table = self.table
+            if table.row_count == 0 or not table.display:
+                return None
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return next((h for h in self.hooks if h.hook_id == key), None)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self._history_cursor()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        self._history_cursor()
+
+    def _history_cursor(self) -> None:
+        """The executions table shows its cursor only while it has the focus (and the keys)."""
+        history = self.history_table
+        history.show_cursor = history.has_focus
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """An execution highlighted below also selects its hook above (when listed)."""
+        if event.data_table.id != "hk-history" or not event.data_table.has_focus:
+            return
+        if 0 <= event.cursor_row < len(self._history_entries):
+            table = self.table
+            hook_id = self._history_entries[event.cursor_row].hook_id
+            with contextlib.suppress(RowDoesNotExist):
+                table.move_cursor(row=table.get_row_index(hook_id), animate=False)
 
     def apply_filter(self, text: str) -> None:
         self._filter = text.strip()

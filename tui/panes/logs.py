@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import RichLog, Static
 
-from tui.widgets import LiveStatic, LiveTable, LogEntry, clock, matches, plain
+from tui.widgets import LiveStatic, LiveTable, LogEntry, clock, matches, plain, short_name
 
 from .base import Pane
 
@@ -31,7 +31,10 @@ LEVEL_STYLE = {
     "CRITICAL": "bold white on red",
 }
 SHORT_LEVEL = {"WARNING": "WARN", "CRITICAL": "CRIT"}
+KIND_STYLE = {"✗ error": "bold red", "⚠ user error": "yellow"}
 MAX_EVENTS = 100
+#: Cells of the log's logger column (longer names are shortened from the left by package).
+LOGGER_WIDTH = 18
 T = TypeVar("T")
 
 
@@ -107,7 +110,7 @@ class LogsPane(Pane):
         line = Text(clock(entry.created, self.frozen), style="dim")
         level = SHORT_LEVEL.get(entry.levelname, entry.levelname)
         line.append(f" {level:<5} ", style=LEVEL_STYLE.get(entry.levelname, ""))
-        line.append(f"{entry.logger[-18:]:<18} ", style="cyan")
+        line.append(f"{short_name(entry.logger, LOGGER_WIDTH):<{LOGGER_WIDTH}} ", style="cyan")
         line.append(entry.message)
         return line
 
@@ -143,7 +146,7 @@ class LogsPane(Pane):
         self._last_guild = guild_events[-1] if guild_events else None
         events: list[tuple[float, str, str, str]] = []
         for record in new_records:
-            kind = "✗ error" if record.error else "✓ command"
+            kind = _kind(record)
             where = f"{record.user} in {record.guild or 'DMs'}"
             events.append((record.at, kind, record.name, record.error or where))
         for at, kind, what in new_guild:
@@ -152,7 +155,7 @@ class LogsPane(Pane):
         rows = []
         for at, kind, what, detail in events[:MAX_EVENTS]:
             if matches(f"{kind} {what} {detail}", self._filter):
-                style = "bold red" if kind.startswith("✗") else ""
+                style = KIND_STYLE.get(kind, "")
                 rows.append(plain(clock(at, self.frozen), Text(kind, style=style), what, detail))
         table = self.query_one("#logs-events", LiveTable)
         if full:
@@ -190,6 +193,12 @@ class LogsPane(Pane):
         """Clear the view; older lines stay in the buffer but are not shown again."""
         self._floor = self.app.log_buffer.last_seq  # type: ignore[attr-defined]
         self._rebuild()
+
+
+def _kind(record: Any) -> str:
+    if record.error is None:
+        return "✓ command"
+    return "⚠ user error" if record.user_error else "✗ error"
 
 
 def _after(items: Sequence[T], last: object) -> list[T] | None:

@@ -45,6 +45,7 @@ class OverviewPane(Pane):
 
     pane_id = "overview"
     title = "Overview"
+    short_title = "Over"
     refresh_seconds = 2.0
     extra_help = [("(no keys)", "read-only; refreshes every 2 s")]
 
@@ -125,21 +126,23 @@ class OverviewPane(Pane):
             table.prepend([self._recent_row(record) for record in chunk])
 
     def _recent_row(self, record: Any) -> list[object]:
-        result = (
-            Text(f"✗ {record.error}", style="bold red")
-            if record.error
-            else Text("✓ ok", style="green")
-        )
+        if record.error is None:
+            result = Text("✓ ok", style="green")
+        elif record.user_error:
+            result = Text(f"⚠ {record.error}", style="yellow")
+        else:
+            result = Text(f"✗ {record.error}", style="bold red")
         when = clock(record.at, self.frozen)
         return plain(when, record.name, record.user, record.guild or "DM", result)
 
     # -- cards ---------------------------------------------------------------------------
     def _bot_rows(self, bot: Any) -> list[tuple[str, object]]:
         runtime = self.runtime
-        sandbox = runtime.sandbox
-        if sandbox is not None:
+        sandbox_url = runtime.sandbox_url  # embedded, or attached to with ZORYX_SANDBOX_URL
+        if sandbox_url is not None:
             where = Text.assemble((" SANDBOX ", "bold black on yellow"))
-            where.append(" local" if self.frozen else f" {sandbox.host}:{sandbox.port}", "dim")
+            address = sandbox_url.split("://", 1)[-1]
+            where.append(" local" if self.frozen else f" {address}", "dim")
         else:
             where = Text.assemble((" LIVE ", "bold white on red"), " discord.com")
         latency = bot.latency
@@ -153,7 +156,7 @@ class OverviewPane(Pane):
             ("User", Text(str(bot.user), style="bold")),
             ("Discord", where),
             ("Guilds", str(len(bot.guilds))),
-            ("Users", str(len(bot.users))),
+            ("Users", str(runtime.services.metrics.users(bot.guilds))),
             ("Shards", str(bot.shard_count or 1)),
             ("Latency", latency_text),
             ("Uptime", uptime),
@@ -179,6 +182,7 @@ class OverviewPane(Pane):
             ("Tier", Text(f"● {tier.upper()} ({basis})", style=TIER_STYLE.get(tier, ""))),
             ("Errors", f"{snap.error_rate * 100:.1f} % of {snap.commands} commands"),
             ("Failed", str(snap.command_errors)),
+            ("User errors", f"{snap.user_errors} (not counted)"),
             ("CPU", cpu),
             ("Memory", memory),
             ("Loop lag", lag_text),

@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import RowDoesNotExist
 
 from tui.widgets import (
     FROZEN,
@@ -38,6 +39,11 @@ STATE_STYLE = {
 }
 VERBS = ("reload", "load", "unload")
 COLUMNS = ("Kind", "Name", "State", "Version", "Author", "Load", "Reloads", "Needs / conflicts")
+#: Below this width the table drops the columns an operator needs least (the author, the
+#: load time and the reload count: a reload's result line says both), so that the
+#: dependency and conflict findings stay on screen.
+NARROW_BELOW = 100
+NARROW_COLUMNS = ("Kind", "Name", "State", "Version", "Needs / conflicts")
 # Columns whose content changes in place get a fixed width: DataTable may keep painting
 # a row at its old width after a cell grows (e.g. "● loaded" → "○ unloaded").
 FIXED_WIDTHS = {"Kind": 4, "State": 13, "Load": 8, "Reloads": 7}
@@ -54,6 +60,8 @@ class PluginRow:
     reloads: str
     relations: str
     problem: bool = False
+    #: The plugin registry's mark (✅ ⚠️ ❌ 🔄) — about dependencies and conflicts, not state.
+    mark: str = ""
 
     @property
     def key(self) -> str:
@@ -65,6 +73,7 @@ class PluginsPane(Pane):
 
     pane_id = "plugins"
     title = "Plugins"
+    short_title = "Plug"
     refresh_seconds = 3.0
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "extension('reload')", "Reload"),
@@ -83,12 +92,12 @@ class PluginsPane(Pane):
         self.rows: list[PluginRow] = []
         self._filter = ""
         self._shown: tuple[PluginRow, ...] = ()
+        self.columns: tuple[str, ...] = COLUMNS
 
     def compose(self) -> ComposeResult:
         yield LiveStatic(id="plg-status", classes="pane-hint")
         table: DataTable[Any] = DataTable(id="plg-table", cursor_type="row", zebra_stripes=True)
-        for label in COLUMNS:
-            table.add_column(label, key=label, width=FIXED_WIDTHS.get(label))
+        _add_columns(table, self.columns)
         yield table
         with Vertical(id="plg-result", classes="result") as box:
             box.border_title = "Result"
@@ -98,6 +107,21 @@ class PluginsPane(Pane):
     @property
     def table(self) -> DataTable[Any]:
         return self.query_one("#plg-table", DataTable)
+
+    def on_resize(self) -> None:
+        columns = NARROW_COLUMNS if self.size.width < NARROW_BELOW else COLUMNS
+        if columns == self.columns:
+            return
+        self.columns = columns
+        table = self.table
+        selected = self.selected()
+        table.clear(columns=True)
+        _add_columns(table, columns)
+        self._shown = ()
+        self._render_rows()
+        if selected is not None:
+            with contextlib.suppress(RowDoesNotExist):  # filtered out
+                table.move_cursor(row=table.get_row_index(selected.key), animate=False)
 
     # -- data ------------------------------------------------------------------------------
     async def refresh_data(self) -> None:
@@ -120,17 +144,18 @@ class PluginsPane(Pane):
             relations.append("needs " + ", ".join(map(str, meta["dependencies"])))
         if meta.get("conflicts"):
             relations.append("conflicts " + ", ".join(map(str, meta["conflicts"])))
-        state = info.state
+        mark = ""
         registry = self.runtime.services.extra.get("plugins")
         if registry is not None:
-            # Registry status (✅ ⚠️ ❌ 🔄) and its findings: missing deps, conflicts, cycles.
+            # The registry's findings (missing deps, conflicts, cycles) go with the
+            # relations; its mark never replaces the state's own icon.
             try:
                 mark, issues = registry.status(info.name)
             except KeyError:
                 pass
             else:
-                state = f"{mark} {state}"
                 relations += [str(issue.message) for issue in issues]
+                mark = mark if issues else ""
         if info.load_ms is None or info.state != "loaded":
             load = "—"
         else:
@@ -138,13 +163,14 @@ class PluginsPane(Pane):
         return PluginRow(
             "ext",
             info.name,
-            state,
+            info.state,
             str(meta.get("version", "—")),
             str(meta.get("author", "—")),
             load,
             str(info.reloads),
             "; ".join(relations) or "—",
             problem=bool(info.error),
+            mark=mark,
         )
 
     def _render_rows(self) -> None:
@@ -160,13 +186,13 @@ class PluginsPane(Pane):
         if [r.key for r in previous] == [r.key for r in visible]:
             # Same rows: update the cells in place (keeps the cursor; widths follow content).
             for row in visible:
-                for column, value in zip(COLUMNS, _cells(row), strict=True):
+                for column, value in zip(self.columns, _cells(row, self.columns), strict=True):
                     table.update_cell(row.key, column, value)
         else:
             selected = self.selected()
             table.clear()
             for row in visible:
-                table.add_row(*_cells(row), key=row.key)
+                table.add_row(*_cells(row, self.columns), key=row.key)
             if selected is not None and selected.key in {r.key for r in visible}:
                 table.move_cursor(row=table.get_row_index(selected.key), animate=False)
         loaded = sum(1 for r in self.rows if r.kind == "ext" and r.state == "loaded")
@@ -278,13 +304,24 @@ class PluginsPane(Pane):
         return await self.extension_action(name, target)
 
 
-def _cells(row: PluginRow) -> list[object]:
+def _add_columns(table: DataTable[Any], columns: tuple[str, ...]) -> None:
+    for label in columns:
+        table.add_column(label, key=label, width=FIXED_WIDTHS.get(label))
+
+
+def _cells(row: PluginRow, columns: tuple[str, ...] = COLUMNS) -> list[object]:
     label, style = STATE_STYLE.get(row.state, (row.state, ""))
-    state = Text(label + (" !" if row.problem else ""), style=style)
-    kind = Text(row.kind, style="bold" if row.kind == "ext" else "dim")
-    return plain(
-        kind, row.name, state, row.version, row.author, row.load, row.reloads, row.relations
-    )
+    cells: dict[str, object] = {
+        "Kind": Text(row.kind, style="bold" if row.kind == "ext" else "dim"),
+        "Name": row.name,
+        "State": Text(label + (" !" if row.problem else ""), style=style),
+        "Version": row.version,
+        "Author": row.author,
+        "Load": row.load,
+        "Reloads": row.reloads,
+        "Needs / conflicts": f"{row.mark} {row.relations}" if row.mark else row.relations,
+    }
+    return plain(*(cells[column] for column in columns))
 
 
 def _cog_row(name: str, cog: Any) -> PluginRow | None:

@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, RichLog, Select, Static
 
 from tui.widgets import CommandError, LiveStatic
@@ -34,6 +35,7 @@ class SandboxPane(Pane):
 
     pane_id = "sandbox"
     title = "Sandbox"
+    short_title = "Sbox"
     refresh_seconds = 1.0
     sandbox_only = True
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -42,6 +44,7 @@ class SandboxPane(Pane):
     ]
     extra_help = [
         ("enter", "in the message line: send it (a /name opt=value line runs a slash command)"),
+        ("esc", "leave the message line for the conversation (number keys jump panes again)"),
         ("tab", "move between user, guild, channel, message, rate and buttons"),
         ("ctrl+t", "start or stop the activity simulator at the rate shown"),
         ("ctrl+l", "clear the conversation"),
@@ -91,6 +94,9 @@ class SandboxPane(Pane):
             yield Label("actions/min")
             yield Button("Start", id="sbx-sim", compact=True)
         yield LiveStatic(id="sbx-stats")
+
+    def home_widget(self) -> Widget | None:
+        return self.query_one("#sbx-log", RichLog)
 
     # -- the world ---------------------------------------------------------------------------
     @property

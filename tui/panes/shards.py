@@ -34,6 +34,7 @@ class ShardsPane(Pane):
 
     pane_id = "shards"
     title = "Shards"
+    short_title = "Shard"
     refresh_seconds = 2.0
     extra_help = [
         ("(no keys)", "read-only; refreshes every 2 s"),

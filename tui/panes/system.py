@@ -31,6 +31,7 @@ class SystemPane(Pane):
 
     pane_id = "system"
     title = "System"
+    short_title = "Sys"
     refresh_seconds = 2.0
     extra_help = [("(no keys)", "read-only; refreshes every 2 s")]
 

@@ -21,6 +21,7 @@ from ._format import (
     matches,
     percentile,
     plain,
+    short_name,
     sparkline,
 )
 from ._header import BotStatus, PaneTabs, StatusLine
@@ -75,6 +76,7 @@ __all__ = [
     "plain",
     "resolve_channel",
     "resolve_guild",
+    "short_name",
     "sparkline",
     "split_command",
 ]

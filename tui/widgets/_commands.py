@@ -29,12 +29,15 @@ log = logging.getLogger("zoryx.console")
 __all__ = ["GLOBAL_KEYS", "CommandError", "ConsoleCommands", "split_command"]
 
 GLOBAL_KEYS: list[tuple[str, str]] = [
-    ("1-9, 0", "jump to pane 1-10"),
+    ("1-9, 0", "jump to pane 1-10 (in a text box or the editor they type: esc leaves first)"),
     ("[ / ]", "previous / next pane"),
     (":", "command line (↑/↓ history, → accepts the suggestion)"),
     ("/", "filter the current table (enter keeps it, esc clears it)"),
     ("?", "this help"),
-    ("esc", "back: close the command line or dialog, clear the filter"),
+    (
+        "esc",
+        "back: leave a text box or the editor, close the command line or dialog, clear the filter",
+    ),
     ("tab / shift+tab", "move the focus"),
     ("ctrl+p", "command palette: every pane and action"),
     ("ctrl+q", "stop the bot gracefully and quit"),

@@ -89,6 +89,25 @@ def health_tier(error_rate: float) -> str:
     return "critical"
 
 
+def short_name(name: str, width: int) -> str:
+    """A dotted name (a logger, a module) in at most ``width`` cells, readable from the left.
+
+    Package parts are shortened to their first letter from the left until the name fits
+    (``zoryx.extensions.watch`` → ``z.extensions.watch`` → ``z.e.watch``); a name that
+    still does not fit is cut on the right with ``…``. The start of a name says where a
+    line comes from, so it is never the part that goes.
+    """
+    if width < 1:
+        return ""
+    parts = name.split(".")
+    for index in range(len(parts) - 1):
+        if len(".".join(parts)) <= width:
+            break
+        parts[index] = parts[index][:1]
+    short = ".".join(parts)
+    return short if len(short) <= width else short[: width - 1] + "…"
+
+
 def matches(text: str, needle: str) -> bool:
     """Case-insensitive substring filter; an empty needle matches everything."""
     return not needle or needle.lower() in text.lower()

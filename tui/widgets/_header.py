@@ -63,37 +63,50 @@ class StatusLine(Widget):
 
 
 class PaneTabs(Widget):
-    """A one-line tab strip: ``1 Overview  2 Commands …``; labels shrink to fit the width.
+    """A one-line tab strip: ``1 Overview │ 2 Commands …``, laid out for the width it has.
 
-    Each label is clickable (runs ``app.show_pane(n)``), but the number keys are the
-    primary way to switch.
+    ``titles`` holds ``(title, short title)`` pairs. The widest layout that fits is used:
+    full titles; short titles (the current pane keeps its full title); short titles
+    without padding (80 columns); numbers only. The number prefix, which is also the key
+    that shows the pane, is always there. Each label is clickable (runs
+    ``app.show_pane(n)``), but the number keys are the primary way to switch.
     """
 
-    titles: reactive[tuple[str, ...]] = reactive(tuple)
+    titles: reactive[tuple[tuple[str, str], ...]] = reactive(tuple)
     active: reactive[int] = reactive(0)
+
+    #: (which title, padded) from the widest layout to the narrowest.
+    LAYOUTS: tuple[tuple[str, bool], ...] = (
+        ("full", True),
+        ("short", True),
+        ("short", False),
+        ("none", False),
+    )
 
     def render(self) -> Text:
         width = max(1, self.size.width)
-        for letters in (0, 4, 3, 2, -1):  # 0: full titles, -1: numbers only
-            line = self._line(letters)
+        for names, padded in self.LAYOUTS:
+            line = self._line(names, padded)
             if line.cell_len <= width:
                 return line
-        line = self._line(-1)
         line.truncate(width, overflow="ellipsis")
         return line
 
-    def _line(self, letters: int) -> Text:
+    def _line(self, names: str, padded: bool) -> Text:
         line = Text()
-        for index, title in enumerate(self.titles):
+        last = len(self.titles) - 1
+        for index, (title, short) in enumerate(self.titles):
             number = str((index + 1) % 10)
-            is_active = index == self.active
-            if is_active or letters == 0:
-                label = f" {number} {title} "
-            elif letters > 0:
-                label = f" {number} {title[:letters]} "
+            click = Style(dim=False, meta={"@click": f"app.show_pane({index + 1})"})
+            if index == self.active:
+                line.append(f" {number} {title} ", style=Style(bold=True, reverse=True) + click)
             else:
-                label = f" {number} "
-            style = Style(bold=True, reverse=True) if is_active else Style(dim=False)
-            line.append(label, style=style + Style(meta={"@click": f"app.show_pane({index + 1})"}))
-            line.append("│" if index < len(self.titles) - 1 else "", style="dim")
+                name = {"full": title, "short": short}.get(names, "")
+                if padded or not name:
+                    line.append(f" {number} {name} " if name else f" {number} ", style=click)
+                else:  # no padding: a bold number tells where a label starts
+                    line.append(number, style=Style(bold=True) + click)
+                    line.append(f" {name}", style=click)
+            if index < last:
+                line.append("│", style="dim")
         return line

@@ -69,7 +69,7 @@ class RuntimeSession:
                     logging.getLogger().removeHandler(early)
             self._attach_logging()
             early.replay(self.log_handler)
-            where = "the SANDBOX Discord" if runtime.sandbox is not None else "Discord"
+            where = "the SANDBOX Discord" if runtime.on_sandbox else "Discord"
             step(f"starting the bot and connecting to {where}")
             if runtime.ready is None:
                 await runtime.start()
