@@ -160,8 +160,11 @@ class Runtime:
         self.sandbox = sandbox
         if sandbox is not None:
             self.services.sandbox_url = sandbox.url
-            await self._publish_sandbox(data_dir)
+        # The bot is created with the services, before the next await, so a shutdown that
+        # starts while the build finishes always finds (and closes) it.
         self.bot = self._make_bot()
+        if sandbox is not None:
+            await self._publish_sandbox(data_dir)
 
     @property
     def on_sandbox(self) -> bool:
@@ -193,6 +196,12 @@ class Runtime:
             await write_connection_file(self.services.store, path, self.sandbox)
         except Exception:
             log.exception("could not write %s", path)
+            return
+        if self._shutting_down:  # shut down while writing: leave no stale file behind
+            from .sandbox.link import remove_connection_file
+
+            with contextlib.suppress(OSError):
+                await remove_connection_file(path)
             return
         self._connection_file = path
         shown = path.relative_to(self.bot_dir) if path.is_relative_to(self.bot_dir) else path

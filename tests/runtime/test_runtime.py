@@ -20,8 +20,10 @@ async def test_missing_token_runs_on_the_sandbox_and_answers(runtime: Runtime) -
     sb = runtime.sandbox
     await sb.user("alice").say("#general", "!ping")
     assert (await sb.expect_message("#general")).content == "pong v1"
-    log = (runtime.bot_dir / "botlogs" / "current_run.log").read_text()
-    assert "Zoryx ready" in log and "SANDBOX" in log
+    log_file = runtime.bot_dir / "botlogs" / "current_run.log"
+    # Log records reach the file through a queue listener thread: wait for the line.
+    await eventually(lambda: "Zoryx ready" in log_file.read_text(), timeout=10)
+    assert "SANDBOX" in log_file.read_text()
 
 
 async def test_shutdown_flushes_usage_and_backs_up(bot_dir: Path) -> None:
