@@ -15,6 +15,8 @@ import zoryx
 from zoryx.runtime import Runtime
 from zoryx.testing import eventually
 
+from .helpers import running_bot, say
+
 LOOP = pytest.mark.asyncio(loop_scope="module")
 
 PUBLIC = '''
@@ -94,24 +96,8 @@ def test_every_public_name_resolves_and_is_documented() -> None:
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def rt(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Runtime]:
     root = tmp_path_factory.mktemp("publicbot")
-    (root / "extensions").mkdir()
-    (root / "extensions" / "public.py").write_text(PUBLIC, encoding="utf-8")
-    framework = {"enable_framework_diagnostics": False, "enable_slash_command_limiter": False}
-    config = {"auto_reload": False, "framework": framework, "greeting": "ahoy"}
-    (root / "config.json").write_text(json.dumps(config), encoding="utf-8")
-    runtime = Runtime(root, console_logging=False, environ={}, sandbox_world="demo")
-    await runtime.start()
-    try:
+    async with running_bot(root, {"public": PUBLIC}, {"greeting": "ahoy"}) as runtime:
         yield runtime
-    finally:
-        await runtime.shutdown("test done")
-
-
-async def say(rt: Runtime, text: str) -> str:
-    assert rt.sandbox is not None
-    rt.sandbox.skip_existing("#general")
-    await rt.sandbox.user("alice").say("#general", text)
-    return str((await rt.sandbox.expect_message("#general", timeout=10)).content)
 
 
 def events() -> list[Any]:

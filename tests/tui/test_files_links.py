@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from .conftest import Console, paste_command, screen_text, show, wait_for
 
-TOKEN = "AIzaSyD-very-secret-token-value-0123456789"
+# A fresh value each run, so no key-like literal sits in the repository.
+TOKEN = f"test-secret-{secrets.token_hex(16)}"
 
 
 async def test_a_link_to_env_is_not_listed_and_not_opened(console: Console, bot_dir: Path) -> None:
