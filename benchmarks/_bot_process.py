@@ -34,7 +34,8 @@ async def wait_for_stop() -> None:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     transport, _ = await loop.connect_read_pipe(
-        lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        lambda: asyncio.StreamReaderProtocol(reader), sys.stdin
+    )
     try:
         while True:
             line = await reader.readline()
@@ -56,8 +57,9 @@ async def run(kind: str, endpoint: Endpoint, ready_out: TextIO) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--kind", choices=("bare", "zoryx"), required=True)
-    parser.add_argument("--no-framework", action="store_true",
-                        help="Zoryx without the framework cogs")
+    parser.add_argument(
+        "--no-framework", action="store_true", help="Zoryx without the framework cogs"
+    )
     parser.add_argument("--url", required=True)
     parser.add_argument("--token", required=True)
     args = parser.parse_args()

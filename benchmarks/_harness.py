@@ -22,7 +22,7 @@ import psutil
 from discord.ext import commands
 
 HERE = Path(__file__).resolve().parent
-PING_EXTENSION = '''
+PING_EXTENSION = """
 from discord.ext import commands
 
 
@@ -33,7 +33,7 @@ async def ping(ctx):
 
 async def setup(bot):
     bot.add_command(ping)
-'''
+"""
 
 
 class SandboxEndpoint(Protocol):
@@ -59,18 +59,27 @@ class SandboxProcess:
         body = {"total": total, "in_flight": in_flight}
         if channel_id is not None:
             body["channel_id"] = channel_id
-        async with aiohttp.ClientSession() as session, session.post(
-                f"{self.url}/_bench/load", json=body,
-                timeout=aiohttp.ClientTimeout(total=600)) as resp:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                f"{self.url}/_bench/load", json=body, timeout=aiohttp.ClientTimeout(total=600)
+            ) as resp,
+        ):
             resp.raise_for_status()
             return await resp.json()  # type: ignore[no-any-return]
 
-    async def paced(self, rate: float, seconds: float, raw: bool = False,
-                    poisson: bool = False) -> dict[str, Any]:
+    async def paced(
+        self, rate: float, seconds: float, raw: bool = False, poisson: bool = False
+    ) -> dict[str, Any]:
         body = {"rate": rate, "seconds": seconds, "raw": raw, "poisson": poisson}
-        async with aiohttp.ClientSession() as session, session.post(
-                f"{self.url}/_bench/paced", json=body,
-                timeout=aiohttp.ClientTimeout(total=seconds + 60)) as resp:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                f"{self.url}/_bench/paced",
+                json=body,
+                timeout=aiohttp.ClientTimeout(total=seconds + 60),
+            ) as resp,
+        ):
             resp.raise_for_status()
             return await resp.json()  # type: ignore[no-any-return]
 
@@ -81,8 +90,9 @@ class SandboxProcess:
 
 @contextlib.contextmanager
 def sandbox_process(*args: str) -> Any:
-    proc = subprocess.Popen([sys.executable, str(HERE / "_sandbox_server.py"), *args],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "_sandbox_server.py"), *args], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -132,15 +142,19 @@ async def running_zoryx(sb: SandboxEndpoint) -> AsyncIterator[Any]:
         bot_dir = Path(tmp)
         (bot_dir / "extensions").mkdir()
         (bot_dir / "extensions" / "ping.py").write_text(PING_EXTENSION)
-        config: dict[str, Any] = {"logging": {"level": "WARNING"}, "auto_reload": False,
-                                  "cooldowns": {"default_rate": 10_000, "default_per": 1.0}}
+        config: dict[str, Any] = {
+            "logging": {"level": "WARNING"},
+            "auto_reload": False,
+            "cooldowns": {"default_rate": 10_000, "default_per": 1.0},
+        }
         if os.environ.get("ZORYX_BENCH_NO_FRAMEWORK"):
             config["framework"] = {"load_cogs": False}  # core only: isolates framework cost
         (bot_dir / "config.json").write_text(json.dumps(config))
         with use_sandbox(sb.url):
             # tune_gc as the CLI faces do (zoryx run / zoryx tui); ZORYX_GC_TUNING=0 disables.
-            runtime = Runtime(bot_dir, console_logging=False, tune_gc=True,
-                              environ={"DISCORD_TOKEN": sb.token})
+            runtime = Runtime(
+                bot_dir, console_logging=False, tune_gc=True, environ={"DISCORD_TOKEN": sb.token}
+            )
             await runtime.start(ready_timeout=300)
             try:
                 yield runtime
@@ -151,9 +165,12 @@ async def running_zoryx(sb: SandboxEndpoint) -> AsyncIterator[Any]:
 def process_stats(proc: psutil.Process | None = None) -> dict[str, Any]:
     """RSS, threads, open files and fds of ``proc`` (default: this process)."""
     proc = proc or psutil.Process(os.getpid())
-    return {"rss_mb": round(proc.memory_info().rss / 2**20, 1), "threads": proc.num_threads(),
-            "open_files": len(proc.open_files()),
-            "fds": proc.num_fds() if hasattr(proc, "num_fds") else None}
+    return {
+        "rss_mb": round(proc.memory_info().rss / 2**20, 1),
+        "threads": proc.num_threads(),
+        "open_files": len(proc.open_files()),
+        "fds": proc.num_fds() if hasattr(proc, "num_fds") else None,
+    }
 
 
 @dataclass
@@ -188,8 +205,9 @@ async def _stop_bot(proc: asyncio.subprocess.Process, timeout: float = 30) -> in
 
 
 @contextlib.asynccontextmanager
-async def bot_process(sb: SandboxEndpoint, kind: str, *,
-                      no_framework: bool = False) -> AsyncIterator[BotProcess]:
+async def bot_process(
+    sb: SandboxEndpoint, kind: str, *, no_framework: bool = False
+) -> AsyncIterator[BotProcess]:
     """One bot (``bare`` or ``zoryx``) in its own process (``_bot_process.py``), ready.
 
     The child gets its own heap and interpreter state, so runs do not leak into each other.
@@ -201,8 +219,12 @@ async def bot_process(sb: SandboxEndpoint, kind: str, *,
         args.append("--no-framework")
     env = {k: v for k, v in os.environ.items() if k != "ZORYX_BENCH_NO_FRAMEWORK"}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        env=env)
+        sys.executable,
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        env=env,
+    )
     try:
         assert proc.stdout is not None
         line = await asyncio.wait_for(proc.stdout.readline(), 300)

@@ -25,8 +25,9 @@ async def main() -> None:
     parser.add_argument("--members", type=int, default=0)
     parser.add_argument("--channels", type=int, default=1)
     args = parser.parse_args()
-    world = (scale_world(args.guilds, args.members, args.channels) if args.guilds
-             else WORLDS["empty"])
+    world = (
+        scale_world(args.guilds, args.members, args.channels) if args.guilds else WORLDS["empty"]
+    )
     sandbox = Sandbox(world=world)
     guild = next(iter(sandbox.state.guilds.values()))
     channel_id = next(int(c["id"]) for c in guild.channels.values() if c["type"] == 0)
@@ -35,23 +36,34 @@ async def main() -> None:
     async def load(request: web.Request) -> web.Response:
         body = await request.json()
         channel = int(body.get("channel_id", channel_id))
-        result = await command_load(sandbox.state, channel, user_id, sandbox.bot_id,
-                                    total=int(body["total"]), in_flight=int(body["in_flight"]),
-                                    content=body.get("content", "!ping"))
+        result = await command_load(
+            sandbox.state,
+            channel,
+            user_id,
+            sandbox.bot_id,
+            total=int(body["total"]),
+            in_flight=int(body["in_flight"]),
+            content=body.get("content", "!ping"),
+        )
         return web.json_response(result.as_dict())
 
     async def paced(request: web.Request) -> web.Response:
         body = await request.json()
-        result = await paced_load(sandbox.state, channel_id, user_id, sandbox.bot_id,
-                                  rate=float(body["rate"]), seconds=float(body["seconds"]),
-                                  raw=bool(body.get("raw", False)),
-                                  poisson=bool(body.get("poisson", False)))
+        result = await paced_load(
+            sandbox.state,
+            channel_id,
+            user_id,
+            sandbox.bot_id,
+            rate=float(body["rate"]),
+            seconds=float(body["seconds"]),
+            raw=bool(body.get("raw", False)),
+            poisson=bool(body.get("poisson", False)),
+        )
         return web.json_response(result)
 
     async def stats(request: web.Request) -> web.Response:
         proc = psutil.Process(os.getpid())
-        return web.json_response({"rss": proc.memory_info().rss,
-                                  "cpu": sum(proc.cpu_times()[:2])})
+        return web.json_response({"rss": proc.memory_info().rss, "cpu": sum(proc.cpu_times()[:2])})
 
     async def channels(request: web.Request) -> web.Response:
         out = []
@@ -66,8 +78,10 @@ async def main() -> None:
     sandbox.app.router.add_post("/_bench/paced", paced)
     sandbox.app.router.add_get("/_bench/channels", channels)
     await sandbox.start()
-    print(json.dumps({"url": sandbox.url, "token": sandbox.token, "channel_id": channel_id}),
-          flush=True)
+    print(
+        json.dumps({"url": sandbox.url, "token": sandbox.token, "channel_id": channel_id}),
+        flush=True,
+    )
     await asyncio.Event().wait()
 
 

@@ -62,8 +62,13 @@ async def measure(total: int) -> dict[str, Any]:
 
 def run_case(tuned: bool, total: int) -> dict[str, Any]:
     env = {**os.environ, "ZORYX_GC_TUNING": "1" if tuned else "0"}
-    out = subprocess.run([sys.executable, __file__, "--child", "--total", str(total)],
-                         env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", "--total", str(total)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
@@ -82,9 +87,11 @@ def main() -> None:
         for name in ("untuned", "tuned"):
             case = run_case(name == "tuned", args.total)
             results[name].append(case)
-            print(f"{name:>8}: GC {case['gc_us_per_command']} µs/command "
-                  f"({case['gc_share_percent']} % of {case['cpu_us_per_command']} µs CPU), "
-                  f"collections {case['collections']}, thresholds {case['thresholds']}")
+            print(
+                f"{name:>8}: GC {case['gc_us_per_command']} µs/command "
+                f"({case['gc_share_percent']} % of {case['cpu_us_per_command']} µs CPU), "
+                f"collections {case['collections']}, thresholds {case['thresholds']}"
+            )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
 

@@ -38,14 +38,17 @@ async def run(events: int, with_sleeper: bool, rate: float | None) -> dict[str, 
             latencies.append(time.perf_counter() - kwargs["sent"])
             if len(latencies) >= expected:
                 done.set()
+
         hook.__name__ = hook.__qualname__ = f"hook_{index}"
         return hook
 
     for i in range(10):
         service.register("bench_event", make_hook(i), priority=i)
     if with_sleeper:
+
         async def sleeper(**kwargs: Any) -> None:
             await asyncio.sleep(10)
+
         service.register("bench_event", sleeper, priority=100)  # runs "first"
     start = time.perf_counter()
     for n in range(events):
@@ -59,11 +62,16 @@ async def run(events: int, with_sleeper: bool, rate: float | None) -> dict[str, 
     stats = service.stats()
     await service.stop()
     ms = [v * 1000 for v in latencies]
-    return {"events": events, "hook_calls": len(latencies), "seconds": round(elapsed, 3),
-            "hook_calls_per_s": round(len(latencies) / elapsed),
-            "latency_ms_p50": round(statistics.median(ms), 3),
-            "latency_ms_p99": round(percentile(ms, 99), 3),
-            "latency_ms_max": round(max(ms), 3), "dropped": stats.get("dropped")}
+    return {
+        "events": events,
+        "hook_calls": len(latencies),
+        "seconds": round(elapsed, 3),
+        "hook_calls_per_s": round(len(latencies) / elapsed),
+        "latency_ms_p50": round(statistics.median(ms), 3),
+        "latency_ms_p99": round(percentile(ms, 99), 3),
+        "latency_ms_max": round(max(ms), 3),
+        "dropped": stats.get("dropped"),
+    }
 
 
 async def main() -> None:
@@ -77,9 +85,11 @@ async def main() -> None:
         "paced_10_hooks_plus_sleeping_hook": await run(2_000, True, 1000.0),
     }
     for name, r in results.items():
-        print(f"{name:<36} {r['hook_calls_per_s']:>8}/s hook calls, latency p50 "
-              f"{r['latency_ms_p50']} ms, p99 {r['latency_ms_p99']} ms, max "
-              f"{r['latency_ms_max']} ms")
+        print(
+            f"{name:<36} {r['hook_calls_per_s']:>8}/s hook calls, latency p50 "
+            f"{r['latency_ms_p50']} ms, p99 {r['latency_ms_p99']} ms, max "
+            f"{r['latency_ms_max']} ms"
+        )
     if args.json:
         await asyncio.to_thread(Path(args.json).write_text, json.dumps(results, indent=2))
 

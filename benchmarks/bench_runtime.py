@@ -39,13 +39,15 @@ from _harness import BotProcess, SandboxProcess, bot_process, sandbox_process
 IN_FLIGHT = (1, 50)
 
 
-def _bot(sb: SandboxProcess, kind: str,
-         no_framework: bool) -> contextlib.AbstractAsyncContextManager[BotProcess]:
+def _bot(
+    sb: SandboxProcess, kind: str, no_framework: bool
+) -> contextlib.AbstractAsyncContextManager[BotProcess]:
     return bot_process(sb, kind, no_framework=no_framework and kind == "zoryx")
 
 
-async def _timed_load(sb: SandboxProcess, bot: BotProcess, total: int,
-                      in_flight: int) -> tuple[float, float]:
+async def _timed_load(
+    sb: SandboxProcess, bot: BotProcess, total: int, in_flight: int
+) -> tuple[float, float]:
     """``total`` commands with ``in_flight`` at once: (round trips/s, bot CPU µs/command)."""
     cpu0 = bot.cpu_seconds()
     result = await sb.load(total, in_flight)
@@ -69,24 +71,33 @@ async def throughput(total: int, rounds: int, no_framework: bool = False) -> dic
                     for in_flight in IN_FLIGHT:
                         rate, cpu_us = await _timed_load(sb, bot, total, in_flight)
                         samples[name].setdefault(f"in_flight_{in_flight}", []).append(rate)
-                        samples[name].setdefault(f"cpu_us_per_command_{in_flight}",
-                                                 []).append(cpu_us)
-    out: dict[str, Any] = {"rounds": rounds, "order": "ABBA",
-                           "zoryx_framework": not no_framework, "samples": samples}
+                        samples[name].setdefault(f"cpu_us_per_command_{in_flight}", []).append(
+                            cpu_us
+                        )
+    out: dict[str, Any] = {
+        "rounds": rounds,
+        "order": "ABBA",
+        "zoryx_framework": not no_framework,
+        "samples": samples,
+    }
     for name, figures in samples.items():
         out[name] = {key: statistics.median(values) for key, values in figures.items()}
     out["ratio"], out["cpu_ratio"] = {}, {}
     for in_flight in IN_FLIGHT:
         cpu_key = f"cpu_us_per_command_{in_flight}"
         out["cpu_ratio"][cpu_key] = round(out["bare"][cpu_key] / out["zoryx"][cpu_key], 3)
-        print(f"bot CPU per command, {in_flight:>2} in flight (median of {rounds}): bare "
-              f"{out['bare'][cpu_key]} µs, Zoryx {out['zoryx'][cpu_key]} µs "
-              f"(bare/Zoryx = {out['cpu_ratio'][cpu_key]})")
+        print(
+            f"bot CPU per command, {in_flight:>2} in flight (median of {rounds}): bare "
+            f"{out['bare'][cpu_key]} µs, Zoryx {out['zoryx'][cpu_key]} µs "
+            f"(bare/Zoryx = {out['cpu_ratio'][cpu_key]})"
+        )
         key = f"in_flight_{in_flight}"
         out["ratio"][key] = round(out["zoryx"][key] / out["bare"][key], 3)
-        print(f"!ping {in_flight:>2} in flight (median of {rounds}): bare "
-              f"{out['bare'][key]:>6.0f}/s, Zoryx {out['zoryx'][key]:>6.0f}/s, "
-              f"ratio {out['ratio'][key]}")
+        print(
+            f"!ping {in_flight:>2} in flight (median of {rounds}): bare "
+            f"{out['bare'][key]:>6.0f}/s, Zoryx {out['zoryx'][key]:>6.0f}/s, "
+            f"ratio {out['ratio'][key]}"
+        )
     return out
 
 
@@ -94,8 +105,9 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
 
-async def sustained(total: int, step: int, zoryx_first: bool = False,
-                    no_framework: bool = False) -> dict[str, Any]:
+async def sustained(
+    total: int, step: int, zoryx_first: bool = False, no_framework: bool = False
+) -> dict[str, Any]:
     """``total`` commands, 50 in flight, per bot in its own process; sampled every ``step``.
 
     RSS is the bot process's as it is: it cannot be ``gc.collect()``-ed from here, so it
@@ -114,15 +126,24 @@ async def sustained(total: int, step: int, zoryx_first: bool = False,
                     rates.append(round(rate))
                     cpu.append(cpu_us)
                     rss.append(bot.stats()["rss_mb"])
-                out[name] = {"rates": rates, "cpu_us_per_command": cpu, "rss_mb": rss,
-                             "rss_growth_mb": round(rss[-1] - rss[0], 1)}
-                print(f"{name:>5} sustained {total}: rates {rates} /s, CPU {cpu} µs/command, "
-                      f"RSS {rss} MB")
+                out[name] = {
+                    "rates": rates,
+                    "cpu_us_per_command": cpu,
+                    "rss_mb": rss,
+                    "rss_growth_mb": round(rss[-1] - rss[0], 1),
+                }
+                print(
+                    f"{name:>5} sustained {total}: rates {rates} /s, CPU {cpu} µs/command, "
+                    f"RSS {rss} MB"
+                )
     out["ratio_mean"] = round(_mean(out["zoryx"]["rates"]) / _mean(out["bare"]["rates"]), 3)
-    out["cpu_ratio_mean"] = round(_mean(out["bare"]["cpu_us_per_command"])
-                                  / _mean(out["zoryx"]["cpu_us_per_command"]), 3)
-    print(f"sustained ({out['order']}) Zoryx/bare mean rate ratio: {out['ratio_mean']}, "
-          f"bare/Zoryx mean CPU ratio: {out['cpu_ratio_mean']}")
+    out["cpu_ratio_mean"] = round(
+        _mean(out["bare"]["cpu_us_per_command"]) / _mean(out["zoryx"]["cpu_us_per_command"]), 3
+    )
+    print(
+        f"sustained ({out['order']}) Zoryx/bare mean rate ratio: {out['ratio_mean']}, "
+        f"bare/Zoryx mean CPU ratio: {out['cpu_ratio_mean']}"
+    )
     return out
 
 
@@ -136,25 +157,35 @@ async def resources(guild_counts: tuple[int, ...], no_framework: bool = False) -
                     await sb.load(2, 1, channel_id=channel)
                 await asyncio.sleep(0.5)
                 stats = bot.stats()
-                out[str(guilds)] = {"threads": stats["threads"], "fds": stats["fds"],
-                                    "open_files": stats["open_files"]}
-                print(f"Zoryx with {guilds:>3} guilds used: {stats['threads']} threads, "
-                      f"{stats['open_files']} open files, {stats['fds']} fds")
+                out[str(guilds)] = {
+                    "threads": stats["threads"],
+                    "fds": stats["fds"],
+                    "open_files": stats["open_files"],
+                }
+                print(
+                    f"Zoryx with {guilds:>3} guilds used: {stats['threads']} threads, "
+                    f"{stats['open_files']} open files, {stats['fds']} fds"
+                )
     return out
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--json")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--sustained", type=int, default=60_000)
     parser.add_argument("--rounds", type=int, help="throughput rounds (default 4, quick 2)")
-    parser.add_argument("--variant", choices=("full", "core"),
-                        default="core" if os.environ.get("ZORYX_BENCH_NO_FRAMEWORK") else "full",
-                        help="Zoryx with its framework cogs (full) or without (core)")
-    parser.add_argument("--no-gc-tuning", action="store_true",
-                        help="Zoryx without its garbage-collector tuning")
+    parser.add_argument(
+        "--variant",
+        choices=("full", "core"),
+        default="core" if os.environ.get("ZORYX_BENCH_NO_FRAMEWORK") else "full",
+        help="Zoryx with its framework cogs (full) or without (core)",
+    )
+    parser.add_argument(
+        "--no-gc-tuning", action="store_true", help="Zoryx without its garbage-collector tuning"
+    )
     parser.add_argument("--only", choices=("throughput",))
     args = parser.parse_args()
     if args.no_gc_tuning:
@@ -163,12 +194,18 @@ async def main() -> None:
     total = 2_000 if args.quick else 10_000
     rounds = args.rounds or (2 if args.quick else 4)
     sustained_total = 10_000 if args.quick else args.sustained
-    results: dict[str, Any] = {"python": sys.version.split()[0], "bots": "one process each",
-               "zoryx_framework": not no_framework, "zoryx_gc_tuning": not args.no_gc_tuning,
-               "throughput": await throughput(total, rounds, no_framework)}
+    results: dict[str, Any] = {
+        "python": sys.version.split()[0],
+        "bots": "one process each",
+        "zoryx_framework": not no_framework,
+        "zoryx_gc_tuning": not args.no_gc_tuning,
+        "throughput": await throughput(total, rounds, no_framework),
+    }
     if args.only is None:
-        results["sustained"] = [await sustained(sustained_total, sustained_total // 6, first,
-                                                no_framework) for first in (False, True)]
+        results["sustained"] = [
+            await sustained(sustained_total, sustained_total // 6, first, no_framework)
+            for first in (False, True)
+        ]
         results["resources"] = await resources((1, 200), no_framework)
     if args.json:
         await asyncio.to_thread(Path(args.json).write_text, json.dumps(results, indent=2))

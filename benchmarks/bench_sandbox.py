@@ -28,8 +28,10 @@ async def ping_rates(quick: bool) -> dict[str, Any]:
             for in_flight in (1, 50):
                 result = await sb.load(total, in_flight)
                 out[f"in_flight_{in_flight}"] = result
-                print(f"bare discord.py !ping, {in_flight:>2} in flight: "
-                      f"{result['per_second']:>7.0f} round trips/s ({total} commands)")
+                print(
+                    f"bare discord.py !ping, {in_flight:>2} in flight: "
+                    f"{result['per_second']:>7.0f} round trips/s ({total} commands)"
+                )
     return out
 
 
@@ -45,12 +47,17 @@ async def ready_at_scale(guilds: int, members: int) -> dict[str, Any]:
             after = process_stats()
             cached_members = sum(g.member_count or 0 for g in bot.guilds)
             result = {
-                "guilds": len(bot.guilds), "members_cached": len(bot.users),
-                "member_count_total": cached_members, "seconds_to_ready": round(seconds, 2),
+                "guilds": len(bot.guilds),
+                "members_cached": len(bot.users),
+                "member_count_total": cached_members,
+                "seconds_to_ready": round(seconds, 2),
                 "bot_rss_delta_mb": round(after["rss_mb"] - before["rss_mb"], 1),
-                "sandbox_rss_mb": round(sandbox_rss, 1)}
-    print(f"READY with {guilds} guilds x {members} members: {result['seconds_to_ready']} s, "
-          f"bot +{result['bot_rss_delta_mb']} MB, sandbox {result['sandbox_rss_mb']} MB")
+                "sandbox_rss_mb": round(sandbox_rss, 1),
+            }
+    print(
+        f"READY with {guilds} guilds x {members} members: {result['seconds_to_ready']} s, "
+        f"bot +{result['bot_rss_delta_mb']} MB, sandbox {result['sandbox_rss_mb']} MB"
+    )
     return result
 
 
@@ -59,9 +66,12 @@ async def main() -> None:
     parser.add_argument("--json", help="write results to this file")
     parser.add_argument("--quick", action="store_true", help="smaller runs (CI smoke)")
     args = parser.parse_args()
-    results = {"python": sys.version.split()[0], "machine": platform.machine(),
-               "ping": await ping_rates(args.quick),
-               "ready": await ready_at_scale(100 if args.quick else 1000, 100)}
+    results = {
+        "python": sys.version.split()[0],
+        "machine": platform.machine(),
+        "ping": await ping_rates(args.quick),
+        "ready": await ready_at_scale(100 if args.quick else 1000, 100),
+    }
     if args.json:
         await asyncio.to_thread(Path(args.json).write_text, json.dumps(results, indent=2))
 

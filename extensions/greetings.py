@@ -20,18 +20,26 @@ class Greetings(commands.Cog):
     @commands.hybrid_command(description="Say hello")
     async def hello(self, ctx: commands.Context, *, name: str | None = None) -> None:
         """Say hello to you or to someone else."""
-        await ctx.send(f"👋 Hello, {name or ctx.author.display_name}!")
+        # ``name`` is whatever the user typed: show it, never let it ping anyone.
+        await ctx.send(
+            f"👋 Hello, {name or ctx.author.display_name}!",
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
 
     @app_commands.command(description="Roll dice, e.g. 2 dice with 6 sides")
     @app_commands.describe(dice="How many dice (1-10)", sides="Sides per die (2-100)")
-    async def roll(self, interaction: discord.Interaction,
-                   dice: app_commands.Range[int, 1, 10] = 1,
-                   sides: app_commands.Range[int, 2, 100] = 6) -> None:
+    async def roll(
+        self,
+        interaction: discord.Interaction,
+        dice: app_commands.Range[int, 1, 10] = 1,
+        sides: app_commands.Range[int, 2, 100] = 6,
+    ) -> None:
         import random
 
         rolls = [random.randint(1, sides) for _ in range(dice)]
         await interaction.response.send_message(
-            f"🎲 {' + '.join(map(str, rolls))} = **{sum(rolls)}**")
+            f"🎲 {' + '.join(map(str, rolls))} = **{sum(rolls)}**"
+        )
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -20,7 +20,13 @@ class Welcome(commands.Cog):
     async def on_member_join(self, member: discord.Member) -> None:
         channel = member.guild.system_channel
         if channel is not None and channel.permissions_for(member.guild.me).send_messages:
-            await channel.send(f"Welcome to **{member.guild.name}**, {member.mention}! 🎉")
+            # Ping the newcomer only, whatever the server's name says.
+            await channel.send(
+                f"Welcome to **{member.guild.name}**, {member.mention}! 🎉",
+                allowed_mentions=discord.AllowedMentions(
+                    everyone=False, roles=False, users=[member], replied_user=False
+                ),
+            )
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -55,7 +55,7 @@ def test_defaults_cover_reference_keys() -> None:
     assert data["status"]["text"] == "{guilds} servers"
     assert data["logging"] == {"level": "INFO", "max_bytes": 10485760, "backup_count": 5}
     assert data["slash_limiter"] == {"max_limit": 100, "warning_threshold": 90, "safe_limit": 95}
-    assert data["cooldowns"] == {"default_rate": 3, "default_per": 5.0}
+    assert data["cooldowns"] == {"default_rate": 3, "default_per": 5.0, "error_reply_window": 10.0}
     assert data["database"]["guild_pool_size"] == 32
     assert data["database"]["usage_flush_interval"] == 10
     assert data["framework"]["enable_backup_restore"] is True

@@ -5,6 +5,11 @@ starts it from a worker (``runtime.start()``, never ``bot.run()``). Until the bo
 the body shows the start-up steps; then the registered panes (``tui/panes``) appear behind
 a one-line tab strip. Keys follow k9s/lazygit: numbers jump to panes, ``:`` opens the
 command line, ``/`` filters, ``?`` lists every key, ``esc`` goes back.
+
+Panes read and act through the app's :attr:`ZoryxConsole.source` only: a
+:class:`~zoryx.readmodel.local.LocalSource` on the runtime it runs, or — given a
+``source`` (attach mode) — a bot running in another process, which the console never
+starts nor stops.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import sys
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -31,29 +38,30 @@ from tui.widgets import (
     CommandBar,
     ConfirmScreen,
     ConsoleCommands,
-    ConsoleLogHandler,
     ConsoleProvider,
     ConsoleScreen,
     ErrorPanel,
     HelpScreen,
     LogBuffer,
-    LoopLagMonitor,
     PaletteEntry,
     PaneTabs,
-    ProcessSampler,
     StartupView,
     StatusLine,
 )
+from tui.widgets._bot_status import StatusFeed
 from tui.widgets._process_guard import ProcessGuard, guarded_terminal_stream
 from tui.widgets._refresh import PaneRefresher
-from tui.widgets._session import Failure, RuntimeSession
+from tui.widgets._session import Failure, RuntimeSession, wait_for_bot
 from zoryx.gctune import tune_for_long_run, tuning_enabled
 from zoryx.operator import CONSOLE_OWNER
+from zoryx.readmodel import Source
+from zoryx.readmodel.local import LocalSource
+from zoryx.readmodel.probes import probes
 from zoryx.runtime import Runtime
 
 log = logging.getLogger("zoryx.console")
 
-__all__ = ["ZoryxConsole", "run_console"]
+__all__ = ["ZoryxConsole", "run_attached", "run_console"]
 
 #: Seconds after the panes are shown before the console's start-up heap is frozen (the
 #: first pane has refreshed and painted by then).
@@ -64,9 +72,12 @@ class ZoryxConsole(App[int]):
     """The operator console.
 
     Args:
-        bot_dir: The bot directory (ignored when ``runtime`` is given).
+        bot_dir: The bot directory (ignored when ``runtime`` or ``source`` is given).
         runtime: A runtime to run (built or not, started or not); default: a new one,
             which the console then owns and shuts down when it closes, however it closes.
+        source: Attach to a bot running elsewhere (e.g. over its control socket): no
+            runtime is built or started, the panes appear once the bot answers, and
+            quitting the console only closes the source — the bot keeps running.
         environ: Environment for a new runtime (tests); default ``os.environ``.
         sandbox_world: Sandbox world for a new runtime.
         sandbox_options: Sandbox options for a new runtime (``{"deterministic": True}``).
@@ -117,22 +128,28 @@ class ZoryxConsole(App[int]):
         frozen_clock: bool = False,
         handle_signals: bool = True,
         tune_gc: bool = False,
+        source: Source | None = None,
     ) -> None:
         super().__init__()
-        self._owns_runtime = runtime is None
-        self.runtime: Runtime = runtime or Runtime(
-            Path(bot_dir),
-            console_logging=False,
-            sandbox_world=sandbox_world,
-            sandbox_options=sandbox_options,
-            environ=environ,
-            tune_gc=tune_gc,
-        )
+        self.attached = source is not None
+        self._owns_runtime = runtime is None and source is None
+        self.runtime: Runtime | None = None
+        self.session: RuntimeSession | None = None
         self.actor = CONSOLE_OWNER
+        if source is None:
+            self.runtime = runtime or Runtime(
+                Path(bot_dir),
+                console_logging=False,
+                sandbox_world=sandbox_world,
+                sandbox_options=sandbox_options,
+                environ=environ,
+                tune_gc=tune_gc,
+            )
+            self.session = RuntimeSession(self.runtime)
+            source = LocalSource(self.runtime, self.actor)
+        #: Where every pane reads views and runs operator actions.
+        self.source: Source = source
         self.frozen_clock = frozen_clock
-        self.log_buffer = LogBuffer(2000)
-        self.lag = LoopLagMonitor()
-        self.process = ProcessSampler()
         self.notices: deque[tuple[SeverityLevel, str]] = deque(maxlen=self.NOTICES)
         self.console_commands = ConsoleCommands(self)
         self.ready_event = asyncio.Event()
@@ -141,11 +158,16 @@ class ZoryxConsole(App[int]):
         self._pane_classes: list[type[Pane]] = []
         self._pane_filters: dict[str, str] = {}
         self.refresher = PaneRefresher(self)
-        self.session = RuntimeSession(self.runtime, ConsoleLogHandler(self.log_buffer))
-        self.guild_events = self.session.guild_events
         self._guard = ProcessGuard(self._stop_requested)
         self._handle_signals = handle_signals
         self._quitting = False
+        self._unsubscribe: list[Callable[[], None]] = []
+        self.status_feed = StatusFeed(self.source, attached=self.attached, frozen=frozen_clock)
+
+    @property
+    def log_buffer(self) -> LogBuffer | None:
+        """The runtime's log tail (what the Logs pane's view reads); None when attached."""
+        return self.runtime.log_tail if self.runtime is not None else None
 
     # -- layout --------------------------------------------------------------------------
     def get_default_screen(self) -> ConsoleScreen:
@@ -163,18 +185,24 @@ class ZoryxConsole(App[int]):
 
     def on_mount(self) -> None:
         self._guard.install(signals=self._handle_signals, watch_terminal=not self.is_headless)
-        self.lag.start()
+        if self.runtime is not None:
+            probes(self.runtime)  # loop lag is sampled from now on
         self.set_interval(0.5, self._tick)
         self.run_worker(self._boot(), name="boot", group="boot", exit_on_error=False)
 
     async def on_unmount(self) -> None:
-        self.session.detach()
-        if self._owns_runtime:
-            try:
-                await asyncio.wait_for(self.runtime.shutdown("console closed"), 30)
-            except Exception:
-                log.exception("shutting the bot down failed")
-        await self.lag.stop()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        if self.runtime is None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.source.close(), 10)
+        else:
+            if self._owns_runtime:
+                try:
+                    await asyncio.wait_for(self.runtime.shutdown("console closed"), 30)
+                except Exception:
+                    log.exception("shutting the bot down failed")
+            await probes(self.runtime, start=False).stop()
         self._guard.restore()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -196,16 +224,26 @@ class ZoryxConsole(App[int]):
     # -- start-up and the bot's life -----------------------------------------------------
     async def _boot(self) -> None:
         self._set_status(BotStatus("starting"))
+        step = self.query_one(StartupView).step
         try:
-            await self.session.start(self.query_one(StartupView).step)
+            if self.session is None:
+                status = await wait_for_bot(self.source, step, lambda: self._quitting)
+                if status is None:
+                    return
+            else:
+                await self.session.start(step)
         except Failure as failure:
             if not self._quitting:
                 await self._fail(failure)
             return
         if self._quitting:
             return
+        await self.console_commands.refresh_targets()
         await self._show_workspace()
-        self.run_worker(self._watch_runtime(), name="watch", group="watch", exit_on_error=False)
+        if self.session is not None:
+            self.run_worker(self._watch_runtime(), name="watch", group="watch", exit_on_error=False)
+        else:
+            self._unsubscribe.append(self.source.subscribe("lifecycle", self._on_lifecycle))
         self.ready_event.set()
         self.set_timer(GC_FREEZE_DELAY, self._freeze_console_heap)
 
@@ -218,12 +256,17 @@ class ZoryxConsole(App[int]):
         full collection walks them all, while the bot waits. Frozen once the panes are
         built and painted, they cost nothing (only when the runtime tunes the collector).
         """
-        if self.runtime.tune_gc and tuning_enabled() and not self._quitting:
+        runtime = self.runtime
+        if runtime is not None and runtime.tune_gc and tuning_enabled() and not self._quitting:
             tune_for_long_run()
 
     async def _show_workspace(self) -> None:
+        status = await self.status_feed.read()
+        # Sandbox-only panes drive the sandbox the bot runs beside (not one it is attached
+        # to with ZORYX_SANDBOX_URL).
+        embedded = status is not None and status.get("sandbox") == "embedded"
         self._pane_classes = [
-            cls for cls in load_panes() if not (cls.sandbox_only and self.runtime.sandbox is None)
+            cls for cls in load_panes() if not (cls.sandbox_only and not embedded)
         ]
         panes: list[Widget] = []
         for cls in self._pane_classes:
@@ -235,14 +278,21 @@ class ZoryxConsole(App[int]):
         self.query_one(PaneTabs).titles = tuple(
             (cls.title, cls.short_title or cls.title) for cls in self._pane_classes
         )
-        self._update_status()
+        self._show_status(status)
         if panes:
             self.action_show_pane(1)
 
     async def _watch_runtime(self) -> None:
+        assert self.session is not None
         failure = await self.session.watch()
         if failure is not None and not self._quitting:
             await self._fail(failure)
+
+    def _on_lifecycle(self, event: dict[str, Any]) -> None:
+        """An attached bot's lifecycle: the connection lost or back, the bot stopping."""
+        status = self.status_feed.lifecycle(event)
+        if status is not None and not self._quitting:
+            self._set_status(status)
 
     async def _fail(self, failure: Failure) -> None:
         self.exit_code = failure.exit_code
@@ -260,25 +310,18 @@ class ZoryxConsole(App[int]):
     def _set_status(self, status: BotStatus) -> None:
         self.query_one(StatusLine).status = status
 
-    def _update_status(self) -> None:
-        runtime, bot = self.runtime, self.runtime.bot
-        if runtime.ready is None or bot is None or self._quitting or bot.is_closed():
-            return
-        self._set_status(
-            BotStatus(
-                "ready",
-                user=str(bot.user),
-                sandbox=runtime.on_sandbox,
-                guilds=len(bot.guilds),
-                shards=bot.shard_count or 1,
-            )
-        )
+    def _show_status(self, status: dict[str, Any] | None) -> None:
+        line = self.status_feed.ready(status)
+        if line is None or self._quitting:
+            return  # the line keeps saying what the app last knew (starting, lost…)
+        if self.query_one(StatusLine).status.state not in ("crashed", "error"):
+            self._set_status(line)
 
-    def _tick(self) -> None:
+    async def _tick(self) -> None:
         pane = self.current_pane()
-        if pane is not None:
-            self._update_status()
+        if pane is not None and not self._quitting:
             self.refresher.tick(pane)
+            self._show_status(await self.status_feed.read())
 
     def refresh_pane(self, pane: Pane) -> None:
         """Refresh ``pane`` now (in a worker) unless a refresh of it is still running."""
@@ -336,6 +379,8 @@ class ZoryxConsole(App[int]):
     # -- command line, filter, help, back ------------------------------------------------
     def action_command_line(self, value: str = "") -> None:
         self.query_one(CommandBar).open("command", value)
+        # Completions name extensions and guilds as they are now.
+        self.run_worker(self.console_commands.refresh_targets(), group="targets", exclusive=True)
 
     def action_filter(self) -> None:
         pane = self.current_pane()
@@ -410,6 +455,10 @@ class ZoryxConsole(App[int]):
         """What ctrl+p lists (see :meth:`ConsoleCommands.palette`)."""
         return self.console_commands.palette()
 
+    async def refresh_palette(self) -> None:
+        """Read again the names the palette offers (the palette is opening)."""
+        await self.console_commands.refresh_targets()
+
     # -- quitting ------------------------------------------------------------------------
     def _booting(self) -> bool:
         return any(w.group == "boot" and not w.is_finished for w in self.workers)
@@ -422,7 +471,12 @@ class ZoryxConsole(App[int]):
             if yes:
                 self._begin_quit("console quit")
 
-        self.push_screen(ConfirmScreen("Stop the bot and quit the console?", "Quit"), answered)
+        question = (
+            "Quit the console? The bot keeps running."
+            if self.attached
+            else "Stop the bot and quit the console?"
+        )
+        self.push_screen(ConfirmScreen(question, "Quit"), answered)
 
     async def action_quit(self) -> None:
         self._begin_quit("console quit")
@@ -438,12 +492,27 @@ class ZoryxConsole(App[int]):
         if self._quitting:
             return
         self._quitting = True
-        self.session.stopping = True
         self.refresher.stopped = True
+        if self.session is None:
+            self._set_status(BotStatus("stopping", detail="leaving the bot running…"))
+            self.run_worker(self._detach_and_exit(), group="quit", exit_on_error=False)
+            return
+        self.session.stopping = True
         self._set_status(BotStatus("stopping", detail="closing the bot, flushing the databases…"))
         self.run_worker(self._shutdown_and_exit(reason), group="quit", exit_on_error=False)
 
+    async def _detach_and_exit(self) -> None:
+        """Attach mode: close the source (never the bot) and exit."""
+        try:
+            await asyncio.wait_for(self.source.close(), 10)
+        except Exception:
+            log.exception("closing the connection to the bot failed")
+        finally:
+            self.shutdown_finished.set()
+            self.exit(self.exit_code, return_code=self.exit_code)
+
     async def _shutdown_and_exit(self, reason: str) -> None:
+        assert self.runtime is not None
         try:
             # Quitting while the runtime is still being built: let the build finish (it is
             # short) so that what it starts (the sandbox, the databases) is stopped too.
@@ -471,8 +540,34 @@ async def _run_console(bot_dir: Path, options: dict[str, Any]) -> int:
         try:
             await app.run_async()
         finally:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(app.runtime.shutdown("console closed"), 30)
+            if app.runtime is not None:  # never the bot the console is attached to
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(app.runtime.shutdown("console closed"), 30)
     if app.return_code:
         return app.return_code
     return app.exit_code
+
+
+def run_attached(target: str) -> int:
+    """Attach the console to a running bot (``zoryx tui --attach``); the bot keeps running
+    whatever happens here. Returns the process exit code (2: no bot to attach to)."""
+    return asyncio.run(_run_attached(target))
+
+
+async def _run_attached(target: str) -> int:
+    from zoryx.control.client import RemoteSource
+    from zoryx.readmodel import SourceLost
+
+    try:
+        source = await RemoteSource.open(target)
+    except (SourceLost, ValueError) as exc:  # no bot, unreachable, refused: one line
+        print(f"zoryx tui --attach: {exc}", file=sys.stderr)
+        return 2
+    try:
+        with guarded_terminal_stream():
+            app = ZoryxConsole(source=source)
+            await app.run_async()
+    finally:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(source.close(), 10)
+    return app.return_code or app.exit_code

@@ -57,6 +57,13 @@ def default_intents() -> discord.Intents:
     return intents
 
 
+def default_allowed_mentions(config: Config) -> discord.AllowedMentions:
+    """What the bot's messages may ping unless a call passes ``allowed_mentions``: users and
+    the replied-to author, never @everyone/@here or roles (``allow_mass_mentions`` opts in)."""
+    mass = config.allow_mass_mentions
+    return discord.AllowedMentions(everyone=mass, roles=mass, users=True, replied_user=True)
+
+
 class ZoryxBot(CommandRegistryMixin, commands.AutoShardedBot):
     """The bot class every face runs.
 
@@ -72,6 +79,7 @@ class ZoryxBot(CommandRegistryMixin, commands.AutoShardedBot):
         config = services.config
         self.services = services
         self.prefixes = PrefixResolver(services.db, config.prefix, config.allow_mention_prefix)
+        options.setdefault("allowed_mentions", default_allowed_mentions(config))
         super().__init__(
             command_prefix=self.prefixes,
             intents=intents or default_intents(),
@@ -117,8 +125,11 @@ class ZoryxBot(CommandRegistryMixin, commands.AutoShardedBot):
         except commands.ExtensionError as exc:
             cause = exc.__cause__ or exc
             self.framework_failures[module] = f"{type(cause).__name__}: {cause}"
-            log.error("framework cog %s failed to load; the rest of the bot keeps running",
-                      module, exc_info=cause)
+            log.error(
+                "framework cog %s failed to load; the rest of the bot keeps running",
+                module,
+                exc_info=cause,
+            )
         else:
             self.framework_failures.pop(module, None)
 
@@ -165,8 +176,14 @@ class ZoryxBot(CommandRegistryMixin, commands.AutoShardedBot):
 
         caller = sys._getframe(1).f_globals.get("__name__")
         return register_plugin(
-            self, caller, name=name, version=version, author=author,
-            description=description, dependencies=dependencies, conflicts_with=conflicts_with,
+            self,
+            caller,
+            name=name,
+            version=version,
+            author=author,
+            description=description,
+            dependencies=dependencies,
+            conflicts_with=conflicts_with,
         )
 
     @property
@@ -246,9 +263,15 @@ class ZoryxBot(CommandRegistryMixin, commands.AutoShardedBot):
             guild_id = self._count(ctx, name, None)
             hooks = self.services.extra.get("hooks")
             if hooks is not None:
-                await hooks.emit("command_executed", command_name=name, author=ctx.author,
-                                 guild=ctx.guild, command=name, user_id=ctx.author.id,
-                                 guild_id=guild_id)
+                await hooks.emit(
+                    "command_executed",
+                    command_name=name,
+                    author=ctx.author,
+                    guild=ctx.guild,
+                    command=name,
+                    user_id=ctx.author.id,
+                    guild_id=guild_id,
+                )
 
     async def on_ready(self) -> None:
         if not self.ready_once:
@@ -280,9 +303,15 @@ class ZoryxBot(CommandRegistryMixin, commands.AutoShardedBot):
                 name, user=str(interaction.user), guild=_guild_name(interaction.guild)
             )
             self.services.db.increment_usage(name, interaction.guild_id)
-            await self.emit_hook("command_executed", command_name=name, author=interaction.user,
-                                 guild=interaction.guild, command=name,
-                                 user_id=interaction.user.id, guild_id=interaction.guild_id)
+            await self.emit_hook(
+                "command_executed",
+                command_name=name,
+                author=interaction.user,
+                guild=interaction.guild,
+                command=name,
+                user_id=interaction.user.id,
+                guild_id=interaction.guild_id,
+            )
 
     def _count(
         self,
@@ -305,9 +334,16 @@ class ZoryxBot(CommandRegistryMixin, commands.AutoShardedBot):
             return
         name = ctx.command.qualified_name
         guild_id = self._count(ctx, name, error)
-        await self.emit_hook("command_error", command_name=name, error=error, author=ctx.author,
-                             guild=ctx.guild, command=name, user_id=ctx.author.id,
-                             guild_id=guild_id)
+        await self.emit_hook(
+            "command_error",
+            command_name=name,
+            error=error,
+            author=ctx.author,
+            guild=ctx.guild,
+            command=name,
+            user_id=ctx.author.id,
+            guild_id=guild_id,
+        )
 
     # -- slash command sync -------------------------------------------------------------------
     def tree_fingerprint(self) -> str:

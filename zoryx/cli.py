@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from . import __version__
+from .control.commands import register as register_control_commands
 
 app = typer.Typer(
     help="Zoryx: run and operate a Discord bot from the terminal.",
@@ -92,14 +93,36 @@ def run(
 
 
 @app.command()
-def tui(bot_dir: DirOption = Path(".")) -> None:
-    """Run the bot inside the operator console."""
-    _require_bot_dir(bot_dir)
+def tui(
+    bot_dir: DirOption = Path("."),
+    attach: Annotated[
+        bool,
+        typer.Option(
+            "--attach",
+            help="Attach to a bot already running (zoryx run --headless) instead of running "
+            "one; closing the console leaves the bot running.",
+        ),
+    ] = False,
+    target: Annotated[
+        str | None,
+        typer.Argument(
+            help="With --attach: a bot directory, unix:PATH or tcp://host:port (default: --dir)",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Run the bot inside the operator console, or attach the console to a running bot."""
+    if target is not None and not attach:
+        typer.echo("A target is only meaningful with --attach.", err=True)
+        raise typer.Exit(2)
     try:
-        from tui.app import run_console
+        from tui.app import run_attached, run_console
     except ImportError as exc:
         typer.echo(f"The operator console is not available in this installation: {exc}", err=True)
         raise typer.Exit(1) from exc
+    if attach:  # the bot holds the directory's lock; the console only connects
+        raise typer.Exit(run_attached(target if target is not None else str(bot_dir)))
+    _require_bot_dir(bot_dir)
     with _bot_dir_lock(bot_dir):
         code = run_console(bot_dir)
     raise typer.Exit(code)
@@ -147,6 +170,9 @@ def sandbox(ctx: typer.Context) -> None:
     from .sandbox.__main__ import main as sandbox_main
 
     raise typer.Exit(sandbox_main(list(ctx.args), prog="zoryx sandbox"))
+
+
+register_control_commands(app)  # zoryx status, zoryx ctl, zoryx token
 
 
 def main() -> None:

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from discord.ext import commands
 
+from .redaction import redactor_of
+
 if TYPE_CHECKING:
     from .bot import ZoryxBot
 
@@ -95,7 +97,10 @@ def read_metadata(path: Path) -> dict[str, Any]:
 
 @dataclass
 class ExtensionInfo:
-    """What the console and the Discord commands show about one extension."""
+    """What the console and the Discord commands show about one extension.
+
+    ``error`` and ``traceback`` are redacted (secrets replaced) when the manager sets them.
+    """
 
     name: str
     path: Path
@@ -303,13 +308,13 @@ class ExtensionManager:
                 await self.bot.reload_extension(info.module)
             except ExtensionRefused as exc:
                 info.metadata = running
-                info.error = str(exc)
+                info.error = self._redact(str(exc))
                 return info
             except commands.ExtensionError as exc:
                 info.metadata = running
                 cause = exc.__cause__ or exc
-                info.error = f"reload failed, previous version kept: {_short(cause)}"
-                info.traceback = _format(cause)
+                info.error = self._redact(f"reload failed, previous version kept: {_short(cause)}")
+                info.traceback = self._redact(_format(cause))
                 log.error("reload of %s failed; previous version kept\n%s", name, info.traceback)
                 return info
             info.load_ms = (time.perf_counter() - started) * 1000
@@ -321,10 +326,14 @@ class ExtensionManager:
             await self.bot.emit_hook("extension_loaded", extension_name=name, extension=name)
             return info
 
+    def _redact(self, text: str) -> str:
+        """``text`` without secrets (error texts are stored, listed and shown)."""
+        return redactor_of(self.bot).redact(text)
+
     def _failed(self, info: ExtensionInfo, error: str, tb: str | None) -> ExtensionInfo:
         info.state = "failed"
-        info.error = error
-        info.traceback = tb
+        info.error = error = self._redact(error)
+        info.traceback = tb = None if tb is None else self._redact(tb)
         log.error("extension %s failed to load: %s%s", info.name, error, f"\n{tb}" if tb else "")
         return info
 
@@ -364,7 +373,7 @@ class ExtensionManager:
         info = self.extensions.get(name)
         error, tb = (info.error, info.traceback) if info is not None else (None, None)
         if exc is not None:
-            error, tb = _short(exc), _format(exc)
+            error, tb = self._redact(_short(exc)), self._redact(_format(exc))
         state = None if info is None else info.state
         outcome = HotReload(name, seen, state, error, tb, 0 if info is None else info.reloads)
         for listener in list(self.hot_reload_listeners):

@@ -64,8 +64,14 @@ def tune_for_long_run(gen0: int = GEN0_THRESHOLD) -> GcTuning:
     gc.freeze()
     _, gen1, gen2 = gc.get_threshold()
     gc.set_threshold(gen0, gen1, gen2)
-    result = GcTuning(collected, gc.get_freeze_count(), gc.get_threshold(),
-                      time.perf_counter() - started)
-    log.info("garbage collector tuned: %d collected, %d frozen, thresholds %s, %.1f ms",
-             result.collected, result.frozen, result.thresholds, result.seconds * 1000)
+    result = GcTuning(
+        collected, gc.get_freeze_count(), gc.get_threshold(), time.perf_counter() - started
+    )
+    log.info(
+        "garbage collector tuned: %d collected, %d frozen, thresholds %s, %.1f ms",
+        result.collected,
+        result.frozen,
+        result.thresholds,
+        result.seconds * 1000,
+    )
     return result

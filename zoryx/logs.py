@@ -13,15 +13,15 @@ thread writes the records to
 Every handler carries the same :class:`RedactingFilter`, so records of any
 logger (``discord.*`` included) lose secrets, bot-token-shaped strings and
 Google API keys from their message, arguments and traceback before anything
-is written.
+is written. The log files are created with mode 0600.
 """
 
 from __future__ import annotations
 
 import atexit
+import io
 import logging
 import queue
-import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,12 +29,15 @@ from logging.handlers import QueueHandler, QueueListener, RotatingFileHandler
 from pathlib import Path
 
 from zoryx.config import LoggingConfig
+from zoryx.redaction import MIN_SECRET_LENGTH, REDACTED, Redactor
+from zoryx.storage.private_files import open_private, tighten_tree
 
 __all__ = [
     "CONSOLE_EXTRA",
     "CURRENT_RUN_LOG",
     "LOG_DIR",
     "LOG_RETENTION_DAYS",
+    "MIN_SECRET_LENGTH",
     "PERMANENT_LOG",
     "REDACTED",
     "LoggingHandles",
@@ -48,29 +51,19 @@ PERMANENT_LOG = "permanent.log"
 CURRENT_RUN_LOG = "current_run.log"
 #: Files in botlogs/ not modified for this many days are deleted at start-up.
 LOG_RETENTION_DAYS = 30
-REDACTED = "[REDACTED]"
 #: ``log.info(msg, extra={CONSOLE_EXTRA: False})`` writes to the log files, not the
 #: console (for lines the face prints itself, like the ready line).
 CONSOLE_EXTRA = "zoryx_console"
-#: Secrets shorter than this are not redacted (it would shred every log line).
-MIN_SECRET_LENGTH = 6
 _QUEUE_SIZE = 10_000
 _FILE_FORMAT = "%(asctime)s | %(levelname)-8s | %(name)s | %(message)s"
-
-_B64 = r"[A-Za-z0-9_-]"
-_SHAPES = (
-    # Discord bot token: base64(user id) . timestamp . HMAC
-    rf"(?<!{_B64}){_B64}{{20,}}\.{_B64}{{4,}}\.{_B64}{{20,}}(?!{_B64})",
-    # legacy Discord user MFA token
-    rf"(?<!{_B64})mfa\.{_B64}{{20,}}",
-    # Google API key (Gemini)
-    rf"AIza{_B64}{{30,}}",
-)
 _exc_formatter = logging.Formatter()
 
 
-class RedactingFilter(logging.Filter):
+class RedactingFilter(Redactor, logging.Filter):
     """Replace secrets and token-shaped strings with ``[REDACTED]`` in log records.
+
+    It is also the bot's shared :class:`~zoryx.redaction.Redactor` (``handles.redactor``):
+    services redact error texts with it before storing or showing them.
 
     The record is changed in place (message merged with its args, traceback
     rendered to text and redacted, raw ``exc_info`` dropped) so that every later
@@ -78,19 +71,8 @@ class RedactingFilter(logging.Filter):
     """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        super().__init__()
-        self._pattern: re.Pattern[str]
-        self.set_secrets(secrets)
-
-    def set_secrets(self, secrets: Iterable[str]) -> None:
-        """Replace the list of literal secrets to hide."""
-        usable = sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
-        parts = [re.escape(s) for s in usable] + list(_SHAPES)
-        self._pattern = re.compile("|".join(parts))
-
-    def redact(self, text: str) -> str:
-        """``text`` with every secret replaced by ``[REDACTED]``."""
-        return self._pattern.sub(REDACTED, text)
+        logging.Filter.__init__(self)
+        Redactor.__init__(self, secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -108,6 +90,26 @@ class RedactingFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
         return True
+
+
+class _PrivateFileMixin:
+    """Opens the log file with mode 0600: it may hold error texts of extensions."""
+
+    baseFilename: str
+    mode: str
+    encoding: str | None
+    errors: str | None
+
+    def _open(self) -> io.TextIOWrapper:
+        return open_private(self.baseFilename, self.mode, self.encoding, self.errors)
+
+
+class _PrivateRotatingFileHandler(_PrivateFileMixin, RotatingFileHandler):
+    pass
+
+
+class _PrivateFileHandler(_PrivateFileMixin, logging.FileHandler):
+    pass
 
 
 class _DroppingQueueHandler(QueueHandler):
@@ -269,13 +271,13 @@ def setup_logging(
     redactor = RedactingFilter(secrets)
     formatter = logging.Formatter(_FILE_FORMAT)
 
-    permanent = RotatingFileHandler(
+    permanent = _PrivateRotatingFileHandler(
         log_dir / PERMANENT_LOG,
         maxBytes=config.max_bytes,
         backupCount=config.backup_count,
         encoding="utf-8",
     )
-    current = logging.FileHandler(log_dir / CURRENT_RUN_LOG, mode="w", encoding="utf-8")
+    current = _PrivateFileHandler(log_dir / CURRENT_RUN_LOG, mode="w", encoding="utf-8")
     permanent.setFormatter(formatter)
     current.setFormatter(formatter)
     owned: list[logging.Handler] = [permanent, current]
@@ -305,6 +307,7 @@ def setup_logging(
     root.addHandler(queue_handler)
     root.setLevel(config.level.upper())
     _set_active(handles)
+    tighten_tree([log_dir], recursive=False)  # rotated logs of older versions were 0644
     return handles
 
 

@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,9 @@ from .config import (
 )
 from .gctune import tune_for_long_run, tuning_enabled
 from .logs import CONSOLE_EXTRA
+from .readmodel.guildlog import GuildLog
+from .readmodel.hub import EventHub
+from .readmodel.logtail import ConsoleLogHandler, LogBuffer
 from .voice_warnings import mute_client_warnings, voice_warnings
 
 log = logging.getLogger("zoryx.runtime")
@@ -99,6 +103,14 @@ class Runtime:
         self._shutting_down = False
         self._sandbox_ctx: contextlib.ExitStack | None = None
         self.on_ready: list[Callable[[ReadyInfo], None]] = []
+        # What every face reads: pushed events and the last 2,000 log lines (redacted).
+        self.events = EventHub()
+        self.log_tail = LogBuffer(2000)
+        self.guild_log = GuildLog(self.events)  # the last 200 guild joins and leaves
+        self.started_at = time.time()
+        # The control socket (zoryx status/ctl, tui --attach): set up by build, served by start.
+        self.control_settings: Any = None
+        self.control: Any = None
 
     # -- build ---------------------------------------------------------------------------
     async def build(self) -> None:
@@ -113,14 +125,21 @@ class Runtime:
         config = load_config(self.bot_dir)
         env = load_env(self.bot_dir, environ=self.environ)
         check_settings(config, env)
+        from .control import load_control_settings  # ConfigError: TCP without TLS
+
+        self.control_settings = load_control_settings(
+            self.bot_dir, config.database.resolve(self.bot_dir), self.environ
+        )
         if env.sandbox_url is not None and env.sandbox_token is not None:
             from .sandbox.link import attach
 
             self.attached = await attach(env.sandbox_url, env.sandbox_token)
         check_builtin_commands(config)  # builtin_commands names exist (imports cogs.*)
         handles = setup_logging(
-            self.bot_dir, config.logging, secrets(env), console=self.console_logging
+            self.bot_dir, config.logging, secrets(env, config), console=self.console_logging
         )
+        self.events.bind(asyncio.get_running_loop())
+        handles.add_handler(ConsoleLogHandler(self.log_tail, hub=self.events))
         for warning in config.warnings:
             log.warning("config.json: %s", warning)
         data_dir = config.database.resolve(self.bot_dir)
@@ -149,7 +168,7 @@ class Runtime:
             config=config,
             env=env,
             toggles=effective_toggles(config, env),
-            store=AtomicStore(),
+            store=AtomicStore(private_dirs=[data_dir]),  # data files may hold error texts
             db=db,
             metrics=BotMetrics(redact=handles.redactor.redact),
             owner_ids=frozenset(owners),
@@ -239,7 +258,10 @@ class Runtime:
         # runtime warns once the extensions are loaded, and only if one uses voice.
         mute_client_warnings()
         bot = ZoryxBot(self.services, **options)
-        bot.operator = OperatorAPI(bot, self.bot_dir, shutdown=self.shutdown)
+        bot.operator = OperatorAPI(
+            bot, self.bot_dir, shutdown=self.shutdown, events=self.events.publish
+        )
+        self.guild_log.attach(bot)
         self.services.extra["runtime"] = self
         return bot
 
@@ -256,6 +278,8 @@ class Runtime:
         """Build if needed, start the bot as a task and wait until it is ready."""
         if self.services is None:
             await self.build()
+        if self.control is None and self.control_settings is not None:
+            await self._start_control()
         bot = self.bot
         self._bot_task = asyncio.get_running_loop().create_task(self._run_bot(), name="zoryx-bot")
         waiter = asyncio.ensure_future(bot.wait_until_ready())
@@ -293,6 +317,19 @@ class Runtime:
             callback(self.ready)
         return self.ready
 
+    async def _start_control(self) -> None:
+        """Serve the control socket; a refusal (socket taken, bad TLS) stops the start-up."""
+        from .control import ControlServer
+
+        self.control = ControlServer(self, self.control_settings)
+        try:
+            await self.control.start()
+        except BaseException:
+            await self.shutdown("the control socket could not start")
+            raise
+        if self._shutting_down:  # shut down while it started
+            await self.control.stop()
+
     async def _run_bot(self) -> None:
         try:
             await self.bot.start(self.token)
@@ -316,8 +353,17 @@ class Runtime:
         self._shutting_down = True
         log.info("shutting down (%s)", reason)
         try:
+            if self.control is not None:  # no new actions; attached consoles see it go
+                try:
+                    await self.control.stop()
+                except Exception:
+                    log.exception("stopping the control socket failed")
             if self.bot is not None and not self.bot.is_closed():
-                await self.bot.close()
+                if self._bot_task is None:  # never started: discord.py's close fails half-way
+                    with contextlib.suppress(Exception):
+                        await self.bot.close()
+                else:
+                    await self.bot.close()
             if self._bot_task is not None:
                 with contextlib.suppress(BaseException):
                     await asyncio.wait_for(self._bot_task, 15)

@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from zoryx.metrics import user_count
 from zoryx.operator import Actor
+from zoryx.redaction import redactor_of
 
 if TYPE_CHECKING:
     from zoryx.bot import ZoryxBot
@@ -20,6 +21,10 @@ Ctx = commands.Context[Any]
 
 FIELD_LIMIT = 1024
 DESCRIPTION_LIMIT = 4096
+#: What members (not bot owners) see instead of why an extension failed to load.
+FAILED_FOR_MEMBERS = (
+    "Failed to load. Only a bot owner can see the reason (`pr_info <name>` or `extensions`)."
+)
 
 
 class NotGuildOrBotOwner(commands.CheckFailure):
@@ -162,9 +167,11 @@ def percent(ratio: float) -> str:
 
 
 def redact(bot: ZoryxBot, text: str) -> str:
-    """Remove secrets (token, API keys) from text shown to a user."""
-    handles = bot.services.logging
-    return handles.redactor.redact(text) if handles is not None else text
+    """Remove secrets (token, API keys) from text shown to a user.
+
+    For text that did not come through a service: services redact what they store.
+    """
+    return redactor_of(bot).redact(text)
 
 
 def code_block(text: str, limit: int = 1000, lang: str = "py") -> str:

@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
+from zoryx.redaction import redactor_of
+
 from . import embeds
+from .refusal_replies import AppCommandErrors, ReplyGate, answer, note_refusal
 
 if TYPE_CHECKING:
     from zoryx.bot import ZoryxBot
@@ -47,15 +50,23 @@ def describe(ctx: commands.Context, error: commands.CommandError) -> discord.Emb
         | commands.BadLiteralArgument
         | commands.TooManyArguments,
     ):
-        return embeds.error("Bad argument", f"{error}\nUsage: `{_usage(ctx)}`")
+        return embeds.error("Bad argument", f"{_text(ctx, error)}\nUsage: `{_usage(ctx)}`")
     if isinstance(error, commands.CheckFailure):
-        return embeds.error("Not allowed", str(error) or "You cannot use this command here.")
+        return embeds.error("Not allowed", _text(ctx, error) or "You cannot use this command here.")
     if isinstance(error, commands.DisabledCommand):
         return embeds.error("Disabled", "This command is disabled.")
     original = getattr(error, "original", error)
     return embeds.error(
         "Something went wrong", f"`{type(original).__name__}` — the details are in the bot's log."
     )
+
+
+def _text(ctx: commands.Context, error: Exception) -> str:  # type: ignore[type-arg]
+    """An error's message for the reply, without secrets (extensions raise these too).
+
+    Other exceptions are never shown: only their type, the rest goes to the log.
+    """
+    return redactor_of(ctx.bot).redact(str(error))
 
 
 def _usage(ctx: commands.Context) -> str:  # type: ignore[type-arg]
@@ -66,7 +77,12 @@ def _usage(ctx: commands.Context) -> str:  # type: ignore[type-arg]
 
 
 def _role_name(ctx: commands.Context, role: object) -> str:  # type: ignore[type-arg]
-    if ctx.guild is not None and isinstance(role, int | str) and str(role).isdigit():
+    if (
+        ctx.guild is not None
+        and isinstance(role, int | str)
+        and str(role).isascii()
+        and str(role).isdigit()
+    ):
         found = ctx.guild.get_role(int(role))
         if found is not None:
             return f"@{found.name}"
@@ -76,9 +92,32 @@ def _role_name(ctx: commands.Context, role: object) -> str:  # type: ignore[type
 class ErrorHandler(commands.Cog):
     def __init__(self, bot: ZoryxBot) -> None:
         self.bot = bot
+        # One refusal/error reply per member per window, for prefix and slash commands.
+        self.replies = ReplyGate(
+            lambda user_id: user_id in bot.services.owner_ids,
+            window=bot.services.config.cooldowns.error_reply_window,
+        )
+        self.app_errors = AppCommandErrors(bot, self.replies)
+
+    async def cog_load(self) -> None:
+        self.app_errors.install()
+
+    async def cog_unload(self) -> None:
+        self.app_errors.uninstall()
+        if self.bot.operator is not None:  # report the refusals still being counted
+            await self.bot.operator.refusals.close()
 
     @commands.Cog.listener()
     async def on_command_error(self, ctx: commands.Context, error: commands.CommandError) -> None:  # type: ignore[type-arg]
+        if ctx.command is not None:  # audited even when the command answers it itself
+            await note_refusal(
+                self.bot,
+                error,
+                user=ctx.author,
+                command=ctx.command.qualified_name,
+                guild=ctx.guild,
+                channel=ctx.channel,
+            )
         if ctx.command is not None and ctx.command.has_error_handler():
             return
         if ctx.cog is not None and ctx.cog.has_error_handler():
@@ -94,6 +133,10 @@ class ErrorHandler(commands.Cog):
             return
         if isinstance(error, commands.CommandInvokeError):
             log.error("command %s failed", ctx.command, exc_info=error.original)
+        if not self.replies.allow(ctx.author.id):  # throttled: no message (see ReplyGate)
+            if ctx.interaction is not None:  # …but a slash command must be answered
+                await answer(ctx.interaction, embed, full=False)
+            return
         try:
             if ctx.interaction is not None:
                 await ctx.send(embed=embed, ephemeral=True)

@@ -20,6 +20,7 @@ from ._common import (
     clip,
     duration,
     guild_prefix,
+    is_bot_owner,
     join_lines,
     member_count,
     millis,
@@ -212,6 +213,7 @@ class Info(commands.Cog):
         """List user extensions (state, version, load time) and the framework cogs."""
         manager = self.bot.extension_manager
         found = await manager.discover()
+        owner = is_bot_owner(ctx)
         lines = []
         for name, info in sorted(found.items()):
             version = info.metadata.get("version")
@@ -221,8 +223,9 @@ class Info(commands.Cog):
             parts.append(info.state)
             if info.state == "loaded" and info.load_ms is not None:
                 parts.append(f"{info.load_ms:.0f} ms")
-            if info.error:
-                parts.append(f"— {clip(info.error, 120)}")
+            if info.error:  # the reason (redacted) is for bot owners only
+                reason = clip(info.error, 120) if owner else "the reason is shown to bot owners"
+                parts.append(f"— {reason}")
             lines.append(" · ".join(parts))
         framework = sorted(n for n in self.bot.extensions if not n.startswith("extensions."))
         loaded = sum(1 for i in found.values() if i.state == "loaded")

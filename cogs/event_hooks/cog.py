@@ -74,7 +74,9 @@ class EventHooks(commands.Cog, name="Event Hooks"):
         data = data if isinstance(data, dict) else {}
         channel = data.get("alert_channel_id")
         self.alert_channel_id = (
-            int(channel) if isinstance(channel, int | str) and str(channel).isdigit() else None
+            int(channel)
+            if isinstance(channel, int | str) and str(channel).isascii() and str(channel).isdigit()
+            else None
         )
         from .service import disabled_ids
 

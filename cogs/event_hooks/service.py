@@ -34,6 +34,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from zoryx.hooks import HookCallback, HookExecution, HookInfo
+from zoryx.redaction import redactor_of
 
 from .breaker import AlertThrottle, CircuitBreaker, Clock
 from .model import History, HookState, QueuedEvent, callback_name, module_of
@@ -62,6 +63,8 @@ class EventHookService:
         alert: ``async (kind, message)`` called for alerts that pass the throttle.
         clock: Monotonic clock for breakers, throttling and restarts (injectable).
         bot: Passed as the first argument of every hook callback: ``cb(bot, **kwargs)``.
+        redact: Removes secrets from a hook's error text before it is kept or alerted
+            (default: the bot's shared redactor, or token and key shapes without a bot).
     """
 
     def __init__(
@@ -84,8 +87,10 @@ class EventHookService:
         alert: AlertSink | None = None,
         clock: Clock = time.monotonic,
         bot: Any = None,
+        redact: Callable[[str], str] | None = None,
     ) -> None:
         self.bot = bot
+        self.redact = redact or redactor_of(bot).redact
         self.queue_size = queue_size
         self.backpressure = backpressure
         self.timeout = timeout
@@ -374,7 +379,7 @@ class EventHookService:
             hook.breaker.release_trial()
             raise
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            error = self.redact(f"{type(exc).__name__}: {exc}")
             log.error("hook %s failed", hook.hook_id, exc_info=exc)
         duration_ms = (time.perf_counter() - started) * 1000
         hook.calls += 1
@@ -455,8 +460,11 @@ def _check_signature(callback: HookCallback) -> None:
         params = inspect.signature(callback).parameters.values()
     except (TypeError, ValueError):  # a builtin without a signature: trust it
         return
-    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                  inspect.Parameter.VAR_POSITIONAL)
+    positional = (
+        inspect.Parameter.POSITIONAL_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.VAR_POSITIONAL,
+    )
     if not any(p.kind in positional for p in params):
         raise TypeError(
             f"hook callback {callback_name(callback)} takes no positional argument; hooks are "

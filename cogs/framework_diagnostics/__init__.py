@@ -20,6 +20,8 @@ OPTIONS_KEY = "diagnostics_options"
 
 
 async def setup(bot: ZoryxBot) -> None:
+    from zoryx.redaction import redactor_of
+
     from .cog import FrameworkDiagnostics, bot_info
     from .service import DiagnosticsService
 
@@ -39,6 +41,7 @@ async def setup(bot: ZoryxBot) -> None:
         "user_errors": user_errors,
         "bot_info": lambda: bot_info(bot),
         "lag_threshold_ms": services.env.fw_loop_lag_threshold_ms,
+        "redact": redactor_of(bot).redact,
         **(services.extra.get(OPTIONS_KEY) or {}),
     }
     service = DiagnosticsService(services.data_dir, services.store, **options)

@@ -12,7 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.core import embeds
-from cogs.core._common import Ctx, clip, duration, join_lines, member_count, millis, redact
+from cogs.core._common import Ctx, clip, duration, join_lines, member_count, millis
 from zoryx.metrics import is_user_error
 
 from .health import TIER_ICONS
@@ -112,7 +112,7 @@ class FrameworkDiagnostics(commands.Cog, name="Framework Diagnostics"):
         self.service.record_error(
             ctx.command.qualified_name,
             str(ctx.author),
-            redact(self.bot, text),
+            text,  # the service redacts what it keeps
             user_error=is_user_error(error),
         )
 
@@ -142,6 +142,7 @@ class FrameworkDiagnostics(commands.Cog, name="Framework Diagnostics"):
         embed.add_field(
             name="Event loop",
             value=f"Lag {snap.lag_avg_ms:.1f} ms (avg 10s){lag_flag}\n"
+            f"p95 {snap.lag_p95_ms:.0f} ms · max {snap.lag_max_ms:.0f} ms (recent)\n"
             f"Threshold {snap.lag_threshold_ms} ms",
         )
         embed.add_field(

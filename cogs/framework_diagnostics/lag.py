@@ -1,7 +1,10 @@
 """Event-loop lag: how late a ``sleep(interval)`` wakes up, sampled every ``interval`` seconds.
 
-The reported value is the mean of the last ``window`` samples (10 by default), so one
-slow tick does not raise an alert on its own but a blocked loop does.
+Three figures come out of the samples. The average of the last ``window`` samples (10 by
+default) is what the faces display. Alerts also look at the worst sample and the 95th
+percentile of the last ``stats_window`` samples (60 by default): an average hides a single
+block of several seconds, and a loop stalled half the time in short blocks, which the max
+and the p95 show.
 """
 
 from __future__ import annotations
@@ -9,13 +12,41 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
 log = logging.getLogger("zoryx.diagnostics")
 
 SampleCallback = Callable[[float, float], None]  # (sample_ms, average_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class LagStats:
+    """Lag figures at one moment, in milliseconds.
+
+    ``average_ms`` covers the last ``window`` samples (``window_size`` once the display
+    window is full), ``p95_ms`` and ``max_ms`` the last ``samples`` of the (longer)
+    statistics window.
+    """
+
+    average_ms: float
+    p95_ms: float
+    max_ms: float
+    samples: int
+    window: int
+    window_size: int
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile (``fraction`` 0–1) of ``values``; 0.0 when empty."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
 
 
 class LagMonitor:
@@ -24,7 +55,8 @@ class LagMonitor:
     Args:
         interval: seconds between samples.
         window: samples averaged (the "avg 10s" figure).
-        history: samples kept for graphs (bounded).
+        history: samples kept for graphs (bounded; at least ``stats_window``).
+        stats_window: samples the max and the p95 cover.
         on_sample: called after each sample with ``(sample_ms, average_ms)``.
     """
 
@@ -34,13 +66,16 @@ class LagMonitor:
         window: int = 10,
         history: int = 120,
         on_sample: SampleCallback | None = None,
+        stats_window: int = 60,
     ) -> None:
-        if interval <= 0 or window < 1 or history < 1:
+        if interval <= 0 or window < 1 or history < 1 or stats_window < 1:
             raise ValueError("interval must be positive; window and history at least 1")
         self.interval = interval
         self.on_sample = on_sample
+        self.stats_window = stats_window
         self._window: deque[float] = deque(maxlen=window)
-        self._history: deque[float] = deque(maxlen=history)
+        self._history: deque[float] = deque(maxlen=max(history, stats_window))
+        self._history_size = history
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -58,7 +93,24 @@ class LagMonitor:
 
     def history(self) -> tuple[float, ...]:
         """Recent samples in milliseconds, oldest first."""
-        return tuple(self._history)
+        return tuple(self._history)[-self._history_size :]
+
+    def stats(self) -> LagStats:
+        """Average (display window), p95 and max (statistics window), in milliseconds."""
+        recent = list(self._history)[-self.stats_window :]
+        return LagStats(
+            average_ms=self.average_ms,
+            p95_ms=percentile(recent, 0.95),
+            max_ms=max(recent, default=0.0),
+            samples=len(recent),
+            window=len(self._window),
+            window_size=self._window.maxlen or 0,
+        )
+
+    def reset(self) -> None:
+        """Forget every sample (e.g. after a known slow start-up)."""
+        self._window.clear()
+        self._history.clear()
 
     def record(self, sample_ms: float) -> float:
         """Add one sample; returns the new average (also used by tests)."""

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
@@ -22,9 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zoryx.redaction import default_redactor
+
 from .collector import SystemCollector, SystemMetrics
 from .health import AlertThrottle, Basis, ErrorRate, HealthCheck, HealthWindow, Tier
 from .lag import LagMonitor
+from .lag_alerts import lag_message, lag_reasons
+from .slow_callbacks import AsyncioSlowCallbackCapture, SlowCallbackLog, StallWatchdog
 
 log = logging.getLogger("zoryx.diagnostics")
 
@@ -85,6 +90,8 @@ class DiagnosticsSnapshot:
     alerts_sent: int
     alerts_suppressed: int
     running: bool
+    lag_p95_ms: float = 0.0
+    lag_max_ms: float = 0.0
 
 
 AlertSink = Callable[[Alert], Awaitable[None]]
@@ -103,7 +110,13 @@ class DiagnosticsService:
         user_errors: returns the lifetime count of user errors (shown, never counted in
             the health tier); default: none recorded.
         bot_info: returns facts about the bot for the full report (uptime, guilds…).
-        lag_threshold_ms: average loop lag that raises an alert.
+        lag_threshold_ms: loop lag that raises an alert, on average (10 samples) or at the
+            95th percentile (60 samples).
+        lag_block_ms: a single lag sample that raises an alert (default: twice
+            ``lag_threshold_ms``).
+        lag_stats_window: samples the p95 and the max cover.
+        stall_watchdog: name the code blocking the loop with a stack sample taken by a
+            watchdog thread (asyncio debug mode names slow callbacks in any case).
         collector: process metrics reader (psutil, in a worker thread).
         clock: monotonic seconds for alert throttling (injectable).
         wall: epoch seconds stamped on records.
@@ -111,6 +124,8 @@ class DiagnosticsService:
         lag_interval: seconds between loop-lag samples.
         alert_interval: minimum seconds between two alerts of one kind.
         write_failures_alert: store write failures between two checks that alert.
+        redact: removes secrets from error texts before they are kept (and written to
+            the reports); the bot's shared redactor. Default: token and key shapes.
     """
 
     def __init__(
@@ -122,6 +137,9 @@ class DiagnosticsService:
         user_errors: UserErrors | None = None,
         bot_info: Callable[[], dict[str, Any]] | None = None,
         lag_threshold_ms: int = 500,
+        lag_block_ms: int | None = None,
+        lag_stats_window: int = 60,
+        stall_watchdog: bool = True,
         collector: SystemCollector | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
@@ -129,6 +147,7 @@ class DiagnosticsService:
         lag_interval: float = 1.0,
         alert_interval: float = 300.0,
         write_failures_alert: int = 3,
+        redact: Callable[[str], str] = default_redactor.redact,
     ) -> None:
         self.data_dir = data_dir
         self.store = store
@@ -140,11 +159,19 @@ class DiagnosticsService:
         self.wall = wall
         self.check_interval = check_interval
         self.write_failures_alert = write_failures_alert
+        self.redact = redact
         self.alert_sink: AlertSink | None = None
         self.alert_channel_id: int | None = None
         self.window = HealthWindow()
         self.throttle = AlertThrottle(alert_interval, clock)
-        self.lag = LagMonitor(interval=lag_interval, on_sample=self._on_lag_sample)
+        self.lag_block_ms = lag_block_ms
+        self.lag = LagMonitor(
+            interval=lag_interval, on_sample=self._on_lag_sample, stats_window=lag_stats_window
+        )
+        self.slow_callbacks = SlowCallbackLog()
+        self._stall_watchdog = stall_watchdog
+        self._watchdog: StallWatchdog | None = None
+        self._debug_capture: AsyncioSlowCallbackCapture | None = None
         self._history: deque[HealthCheck] = deque(maxlen=HISTORY_SIZE)
         self._errors: deque[ErrorEntry] = deque(maxlen=ERRORS_KEPT)
         self._alerts: deque[Alert] = deque(maxlen=20)
@@ -163,7 +190,7 @@ class DiagnosticsService:
         """Restore the alert channel and the health history from ``data/``."""
         config = await self._read(CONFIG_FILE, {})
         channel = config.get("alert_channel_id") if isinstance(config, dict) else None
-        valid = isinstance(channel, int | str) and str(channel).isdigit()
+        valid = isinstance(channel, int | str) and str(channel).isascii() and str(channel).isdigit()
         self.alert_channel_id = int(channel) if valid else None  # type: ignore[arg-type]
         stored = await self._read(HISTORY_FILE, {})
         entries = stored.get("checks", []) if isinstance(stored, dict) else []
@@ -174,12 +201,40 @@ class DiagnosticsService:
     def start(self) -> None:
         """Start loop-lag sampling and the periodic health check (first one now)."""
         self.lag.start()
+        self._start_slow_callback_capture()
         if self._task is None or self._task.done():
             loop = asyncio.get_running_loop()
             self._task = loop.create_task(self._check_loop(), name="zoryx-fw-health")
 
+    def _start_slow_callback_capture(self) -> None:
+        """Catch asyncio's slow-callback reports and, unless disabled, start the watchdog."""
+        if self._debug_capture is None:
+            self._debug_capture = AsyncioSlowCallbackCapture(
+                self.slow_callbacks, threading.get_ident()
+            )
+            self._debug_capture.install()
+        if self._stall_watchdog and self._watchdog is None:
+            self._watchdog = StallWatchdog(
+                asyncio.get_running_loop(),
+                self.slow_callbacks,
+                threshold=self.lag_threshold_ms / 1000,
+                poll=self.lag.interval,
+            )
+            self._watchdog.start()
+
+    @property
+    def block_threshold_ms(self) -> int:
+        """A single lag sample above this raises an alert."""
+        return self.lag_block_ms or 2 * self.lag_threshold_ms
+
     async def stop(self) -> None:
         await self.lag.stop()
+        if self._debug_capture is not None:
+            self._debug_capture.remove()
+            self._debug_capture = None
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            await watchdog.stop()
         tasks = [t for t in (self._task, *self._spawned) if t is not None]
         self._task = None
         for task in tasks:
@@ -207,7 +262,8 @@ class DiagnosticsService:
         self, command: str, user: str, error: str, *, user_error: bool = False
     ) -> None:
         """Remember a failed command (the last 20 are kept), marked when it was a user error."""
-        self._errors.append(ErrorEntry(self.wall(), command, user, error[:300], user_error))
+        text = self.redact(error)[:300]
+        self._errors.append(ErrorEntry(self.wall(), command, user, text, user_error))
 
     async def set_alert_channel(self, channel_id: int | None) -> None:
         """Set (or clear) the alert channel and persist it."""
@@ -236,6 +292,7 @@ class DiagnosticsService:
     def snapshot(self) -> DiagnosticsSnapshot:
         rate = self.current_rate()
         system = self.collector.last
+        lag = self.lag.stats()
         return DiagnosticsSnapshot(
             tier=rate.tier,
             error_rate=rate.rate,
@@ -262,6 +319,8 @@ class DiagnosticsService:
             alerts_sent=len(self._alerts),
             alerts_suppressed=self.throttle.suppressed,
             running=self.running,
+            lag_p95_ms=lag.p95_ms,
+            lag_max_ms=lag.max_ms,
         )
 
     async def refresh_system(self) -> SystemMetrics:
@@ -279,8 +338,12 @@ class DiagnosticsService:
             "bot": self.bot_info(),
             "lag": {
                 "average_ms": round(self.lag.average_ms, 2),
+                "p95_ms": round(self.lag.stats().p95_ms, 2),
+                "max_ms": round(self.lag.stats().max_ms, 2),
                 "threshold_ms": self.lag_threshold_ms,
+                "block_threshold_ms": self.block_threshold_ms,
                 "samples_ms": [round(v, 2) for v in self.lag.history()],
+                "slow_callbacks": [c.as_dict() for c in self.slow_callbacks.items()],
             },
             "store": _store_metrics(self.store),
             "recent_errors": [dataclasses.asdict(e) for e in self.errors()],
@@ -364,15 +427,15 @@ class DiagnosticsService:
             )
 
     def _on_lag_sample(self, sample_ms: float, average_ms: float) -> None:
-        if average_ms > self.lag_threshold_ms:
-            self._spawn(
-                self.alert(
-                    "lag",
-                    f"Event loop lag averages {average_ms:.0f} ms over the last 10 samples "
-                    f"(threshold {self.lag_threshold_ms} ms; last sample {sample_ms:.0f} ms). "
-                    "Something is blocking the event loop.",
-                )
-            )
+        stats = self.lag.stats()
+        threshold, block = self.lag_threshold_ms, self.block_threshold_ms
+        reasons = lag_reasons(stats, threshold, block)
+        if not reasons:
+            return
+        # What blocked the loop over the stretch the statistics cover.
+        span = stats.samples * self.lag.interval + stats.max_ms / 1000 + threshold / 1000
+        seen = self.slow_callbacks.recent(time.monotonic() - span)
+        self._spawn(self.alert("lag", lag_message(stats, threshold, block, reasons, seen)))
 
     async def alert(self, kind: str, message: str) -> bool:
         """Send an alert unless one of this kind went out recently; returns whether sent."""

@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.core import embeds
-from cogs.core._common import Ctx, clip, join_lines
+from cogs.core._common import FAILED_FOR_MEMBERS, Ctx, clip, is_bot_owner, join_lines
 from cogs.event_hooks.cog import resolve_channel
 
 from .registry import MARKER_MEANING, Issue, PluginRecord, marker
@@ -174,7 +174,9 @@ class PluginRegistryCog(commands.Cog, name="Plugin Registry"):
         if refused:
             embed.add_field(name="Last refusal", value=clip(refused), inline=False)
         elif record.error:
-            embed.add_field(name="Last error", value=clip(record.error), inline=False)
+            # The reason (exception text, already redacted) is for bot owners only.
+            shown = clip(record.error) if is_bot_owner(ctx) else FAILED_FOR_MEMBERS
+            embed.add_field(name="Last error", value=shown, inline=False)
         await ctx.send(embed=embed)
 
     @staticmethod

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from cogs.event_hooks.breaker import AlertThrottle
 from zoryx.extensions import ExtensionRefused
+from zoryx.redaction import redactor_of
 
 from .registry import Issue, PluginRecord, PluginRegistry, marker, plugin_name, record_from_metadata
 
@@ -105,7 +106,8 @@ class PluginRegistryService:
     def _record(self, info: ExtensionInfo) -> PluginRecord:
         record = record_from_metadata(info.name, info.metadata)
         record.state = info.state
-        record.error = info.error
+        # Stored in plugin_registry.json and shown by the faces: never with secrets in it.
+        record.error = redactor_of(self.bot).redact_optional(info.error)
         if info.state == "loaded":
             record.load_ms = info.load_ms
             record.loaded_at = info.loaded_at
@@ -170,7 +172,7 @@ class PluginRegistryService:
         self.sync()
         issues, blocking = self.validate(info.name)
         if blocking:
-            reason = "; ".join(i.message for i in blocking)
+            reason = redactor_of(self.bot).redact("; ".join(i.message for i in blocking))
             self.refusals[info.name] = reason
             self.alert(f"refused:{info.name}", f"Refused to load `{info.name}`: {reason}.")
             raise ExtensionRefused(f"refused by the plugin registry: {reason}")

@@ -5,7 +5,7 @@ Written for these tests in that API's style (not copied): hooks taking ``bot`` f
 records what it saw in module-level lists the tests read back.
 """
 
-HOOKED = '''
+HOOKED = """
 from discord.ext import commands
 
 SEEN = []
@@ -63,9 +63,9 @@ class Hooked(commands.Cog):
 
 async def setup(bot):
     await bot.add_cog(Hooked(bot))
-'''
+"""
 
-PLUGIN = '''
+PLUGIN = """
 from discord.ext import commands
 
 __version__ = "1.0.0"
@@ -95,9 +95,9 @@ class Declared(commands.Cog):
 
 async def setup(bot):
     await bot.add_cog(Declared(bot))
-'''
+"""
 
-NEEDY = '''
+NEEDY = """
 from discord.ext import commands
 
 
@@ -110,9 +110,9 @@ class Needy(commands.Cog):
 
 async def setup(bot):
     await bot.add_cog(Needy(bot))
-'''
+"""
 
-FILES = '''
+FILES = """
 from datetime import datetime
 
 from discord.ext import commands
@@ -155,9 +155,9 @@ class FileExt(commands.Cog):
 
 async def setup(bot):
     await bot.add_cog(FileExt(bot))
-'''
+"""
 
-DATABASE = '''
+DATABASE = """
 from discord.ext import commands
 
 
@@ -223,4 +223,4 @@ class DatabaseExtension(commands.Cog):
 
 async def setup(bot):
     await bot.add_cog(DatabaseExtension(bot))
-'''
+"""

@@ -19,7 +19,7 @@ from .helpers import running_bot, say
 
 LOOP = pytest.mark.asyncio(loop_scope="module")
 
-PUBLIC = '''
+PUBLIC = """
 from discord.ext import commands
 
 from zoryx import AtomicReadError, HookService, ZoryxBot
@@ -79,15 +79,23 @@ class Public(commands.Cog):
 
 async def setup(bot: ZoryxBot) -> None:
     await bot.add_cog(Public(bot))
-'''
+"""
 
 
 def test_every_public_name_resolves_and_is_documented() -> None:
     docs = (Path(__file__).parents[2] / "docs" / "extensions.md").read_text()
     for name in zoryx.__all__:
         assert getattr(zoryx, name) is not None
-    for name in ("ZoryxBot", "AtomicStore", "Databases", "HookService", "ExtensionRefused",
-                 "AtomicReadError", "PluginRecord", "Config"):
+    for name in (
+        "ZoryxBot",
+        "AtomicStore",
+        "Databases",
+        "HookService",
+        "ExtensionRefused",
+        "AtomicReadError",
+        "PluginRecord",
+        "Config",
+    ):
         assert name in zoryx.__all__ and f"`{name}`" in docs
     with pytest.raises(AttributeError):
         zoryx.not_a_public_name  # noqa: B018
@@ -129,8 +137,7 @@ async def test_guild_database_and_settings(rt: Runtime) -> None:
 
 @LOOP
 async def test_metadata_settings_config_and_hooks_seen_from_the_extension(rt: Runtime) -> None:
-    assert await say(rt, "!whoami") == (
-        "3.0.0 by Grace; prefix !; greeting ahoy; hooked True")
+    assert await say(rt, "!whoami") == ("3.0.0 by Grace; prefix !; greeting ahoy; hooked True")
 
 
 @LOOP

@@ -25,8 +25,13 @@ LOOP = pytest.mark.asyncio(loop_scope="module")
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def rt(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Runtime]:
-    extensions = {"hooked": ref.HOOKED, "declared": ref.PLUGIN, "needy": ref.NEEDY,
-                  "fileext": ref.FILES, "dbext": ref.DATABASE}
+    extensions = {
+        "hooked": ref.HOOKED,
+        "declared": ref.PLUGIN,
+        "needy": ref.NEEDY,
+        "fileext": ref.FILES,
+        "dbext": ref.DATABASE,
+    }
     root = tmp_path_factory.mktemp("refbot")
     async with running_bot(root, extensions, {"reports_channel_id": 4242}) as runtime:
         yield runtime
@@ -63,7 +68,10 @@ async def test_register_plugin_metadata_reaches_the_registry(rt: Runtime) -> Non
     record = rt.bot.plugin("declared")
     assert record is not None and record.state == "loaded"
     assert (record.version, record.author, record.description) == (
-        "2.1.0", "Ada", "registered at load time")
+        "2.1.0",
+        "Ada",
+        "registered at load time",
+    )
     assert record.conflicts == ["old_declared"]
     info = await reply(rt, "!pr_info declared", "owner")
     assert "2.1.0" in json.dumps(info.embeds) and "Ada" in json.dumps(info.embeds)
@@ -101,7 +109,8 @@ async def test_guild_connection_stores_rows_read_by_column_name(rt: Runtime) -> 
     db_file = rt.services.data_dir / str(guild_id) / "guild.db"
     with sqlite3.connect(db_file) as check:  # committed: visible to another connection
         assert check.execute("SELECT value FROM custom_data WHERE key='colour'").fetchone() == (
-            "blue",)
+            "blue",
+        )
 
 
 @LOOP

@@ -73,7 +73,12 @@ def make_bot_dir(root: Path) -> Path:
     """A bot directory with config.json and four extensions (one broken, one blacklisted)."""
     ext = root / "extensions"
     ext.mkdir(parents=True)
-    config = {"auto_reload": False, "extensions": {"blacklist": ["sleepy"]}}
+    # Every error is answered here; the reply throttle is tested in tests/core/test_refusals.py.
+    config = {
+        "auto_reload": False,
+        "extensions": {"blacklist": ["sleepy"]},
+        "cooldowns": {"error_reply_window": 0},
+    }
     (root / "config.json").write_text(json.dumps(config), encoding="utf-8")
     (ext / "greeter.py").write_text(greeter_source("Hello v1"), encoding="utf-8")
     tools = "\n".join(

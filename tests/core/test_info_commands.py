@@ -215,8 +215,11 @@ async def test_extensions_shows_states_versions_and_framework_cogs(runtime: Any)
     msg = await run(runtime, "dave", "!extensions")
     users = field(msg, "User extensions")
     assert "✅ **greeter** · v1.2.3 · loaded ·" in users and " ms" in users
-    assert "❌ **broken** · failed" in users and "broken on purpose" in users
+    assert "❌ **broken** · failed" in users and "broken on purpose" not in users
+    assert "the reason is shown to bot owners" in users  # the reason: owners only (#13)
     assert "⏸ **sleepy** · blacklisted" in users
+    as_owner = await run(runtime, "owner", "!extensions")
+    assert "broken on purpose" in field(as_owner, "User extensions")
     assert "cogs.core" in field(msg, "Framework cogs")
     res = await (await sb.user("erin").slash("extensions")).response()
     assert title(res.message) == "🧩 Extensions"

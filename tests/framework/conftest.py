@@ -36,6 +36,7 @@ def write_bot_dir(
     # Only the cogs under test: the others are built concurrently and tested on their own.
     toggles = {"enable_framework_diagnostics": False, "enable_slash_command_limiter": False}
     config: dict[str, Any] = {"auto_reload": False, "framework": {**toggles, **(framework or {})}}
+    config["cooldowns"] = {"error_reply_window": 0}  # every error answered (see test_refusals)
     (root / "config.json").write_text(json.dumps(config), encoding="utf-8")
     for name, source in extensions.items():
         (ext / f"{name}.py").write_text(source, encoding="utf-8")

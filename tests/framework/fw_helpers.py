@@ -21,7 +21,9 @@ def bot_dir(
     ext.mkdir(parents=True, exist_ok=True)
     config = dict(config or {})
     framework = {**OTHERS_OFF, **config.pop("framework", {})}
-    data = {"auto_reload": False, "framework": framework, **config}
+    # Every error is answered (the reply throttle is tested in tests/core/test_refusals.py).
+    cooldowns = {"error_reply_window": 0, **config.pop("cooldowns", {})}
+    data = {"auto_reload": False, "framework": framework, "cooldowns": cooldowns, **config}
     (root / "config.json").write_text(json.dumps(data), encoding="utf-8")
     for name, source in (extensions or {}).items():
         (ext / f"{name}.py").write_text(source, encoding="utf-8")

@@ -313,8 +313,12 @@ async def test_enable_disable_go_through_the_operator_api_and_persist(hooks_rt: 
     await run(hooks_rt, "owner", f"!eh_enable {hook_id}")
     records = await hooks_rt.bot.operator.audit.recent(10)
     toggles = [(r.source, r.target) for r in records if r.action == "set_hook_enabled" and r.ok]
-    assert toggles[:4] == [("discord", f"{hook_id}=True"), ("discord", f"{hook_id}=False"),
-                           ("console", f"{hook_id}=True"), ("console", f"{hook_id}=False")]
+    assert toggles[:4] == [
+        ("discord", f"{hook_id}=True"),
+        ("discord", f"{hook_id}=False"),
+        ("console", f"{hook_id}=True"),
+        ("console", f"{hook_id}=False"),
+    ]
 
 
 @LOOP

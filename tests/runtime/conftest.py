@@ -30,7 +30,9 @@ async def setup(bot):
 def bot_dir(tmp_path: Path) -> Path:
     (tmp_path / "extensions").mkdir()
     (tmp_path / "extensions" / "ping.py").write_text(PING)
-    (tmp_path / "config.json").write_text(json.dumps({"auto_reload": True}))
+    # Every error is answered here; the reply throttle is tested in tests/core/test_refusals.py.
+    config = {"auto_reload": True, "cooldowns": {"error_reply_window": 0}}
+    (tmp_path / "config.json").write_text(json.dumps(config))
     return tmp_path
 
 

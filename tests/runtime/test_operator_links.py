@@ -124,8 +124,20 @@ async def test_link_out_of_the_bot_dir_and_live_databases_are_refused(runtime: R
 
 @pytest.mark.parametrize(
     "name",
-    [".env~", "#.env#", ".env.swp", "..env.swp", ".env.save", ".envrc", ".ENV", ".Env.Local",
-     ".#.env", "..env.0123456789ab.tmp", "deploy.KEY", "deploy.key~"],
+    [
+        ".env~",
+        "#.env#",
+        ".env.swp",
+        "..env.swp",
+        ".env.save",
+        ".envrc",
+        ".ENV",
+        ".Env.Local",
+        ".#.env",
+        "..env.0123456789ab.tmp",
+        "deploy.KEY",
+        "deploy.key~",
+    ],
 )
 async def test_secret_variants_are_never_read(runtime: Runtime, name: str) -> None:
     (runtime.bot_dir / name).write_text(f"DISCORD_TOKEN={TOKEN}\n", encoding="utf-8")
@@ -147,3 +159,13 @@ def test_folder_link_into_a_secret_folder_is_refused(tmp_path: Path) -> None:
     for follow in (True, False):  # not even deleting a file inside it
         with pytest.raises(PathRefused, match="secret"):
             check_path(tmp_path, "g/config", follow=follow)
+
+
+async def test_credential_files_in_data_are_never_read(runtime: Runtime) -> None:
+    # The embedded sandbox publishes its control token in data/sandbox.json.
+    assert (runtime.services.config.database.resolve(runtime.bot_dir) / "sandbox.json").exists()
+    for name in ("sandbox.json", "control_tokens.json"):
+        with pytest.raises(OperatorError, match="secret"):
+            await runtime.bot.operator.read_file(CONSOLE_OWNER, f"data/{name}")
+    names = [e.name for e in await runtime.bot.operator.list_files(CONSOLE_OWNER, "data")]
+    assert "sandbox.json" not in names and "zoryx.sock" not in names

@@ -167,8 +167,9 @@ async def test_a_broken_framework_cog_is_reported_and_the_bot_still_runs(
 ) -> None:
     import zoryx.bot
 
-    monkeypatch.setattr(zoryx.bot, "FRAMEWORK_COGS",
-                        {"enable_event_hooks": "runtime.broken_feature"})
+    monkeypatch.setattr(
+        zoryx.bot, "FRAMEWORK_COGS", {"enable_event_hooks": "runtime.broken_feature"}
+    )
     rt = Runtime(bot_dir, console_logging=False, environ={}, sandbox_world="empty")
     await rt.start()
     try:

@@ -22,8 +22,13 @@ from tui.app import ZoryxConsole
 from zoryx.runtime import Runtime
 
 #: Hot reload off (the tests reload on purpose) and no optional framework cogs, so the
-#: screens do not change whenever a new framework feature lands.
-CONFIG = {"auto_reload": False, "framework": {"load_cogs": False}}
+#: screens do not change whenever a new framework feature lands. Every error is answered
+#: (the reply throttle is tested in tests/core/test_refusals.py).
+CONFIG = {
+    "auto_reload": False,
+    "framework": {"load_cogs": False},
+    "cooldowns": {"error_reply_window": 0},
+}
 SANDBOX = {"sandbox_world": "demo", "sandbox_options": {"deterministic": True}}
 Console = Callable[..., AbstractAsyncContextManager[Pilot[int]]]
 

@@ -233,8 +233,8 @@ async def test_delete_asks_first(console: Console, bot_dir: Path) -> None:
 
 def test_language_and_extension_detection(tmp_path: Path) -> None:
     from tui.panes._editor import language_for
-    from tui.panes.files import extension_of
     from zoryx.extensions import ExtensionManager
+    from zoryx.readmodel.views_world import extension_of
 
     manager = ExtensionManager(None, tmp_path / "extensions")  # type: ignore[arg-type]
 

@@ -180,8 +180,7 @@ class _ChangedColumnsOnly(LineCompositor):
     def _render_chops(self, crop: Region, is_rendered_line: Any) -> Any:
         chops = super()._render_chops(crop, is_rendered_line)
         return [
-            {cut: strip if cut >= crop.x else None for cut, strip in line.items()}
-            for line in chops
+            {cut: strip if cut >= crop.x else None for cut, strip in line.items()} for line in chops
         ]
 
 

@@ -1,7 +1,7 @@
 """The Files pane's tree: the bot directory, each folder listed lazily when first expanded.
 
-The tree never touches the file system itself: it asks a ``lister`` (the operator API's
-``list_files`` as the console's actor), so confinement and secret hiding are decided in
+The tree never touches the file system itself: it asks a ``lister`` (the operator action
+``list_files`` through the console's source), so confinement and secret hiding are decided in
 one place. A folder is listed once when first expanded and again on :meth:`FileTree.sync`.
 """
 
@@ -16,7 +16,8 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets._tree import TreeNode
 
-from zoryx.operator import FileEntry, OperatorError
+from zoryx.operator import FileEntry
+from zoryx.readmodel import ActionFailed, SourceLost
 
 __all__ = ["ROOT", "FileTree", "Lister", "parent_of"]
 
@@ -34,7 +35,8 @@ class FileTree(Tree[FileEntry]):
     """Folders and files of the bot directory, listed through ``lister``.
 
     Args:
-        lister: ``async (relative folder) -> entries``; raises ``OperatorError`` to refuse.
+        lister: ``async (relative folder) -> entries``; raises ``ActionFailed`` to refuse
+            (or ``SourceLost`` when the bot does not answer).
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -69,7 +71,7 @@ class FileTree(Tree[FileEntry]):
         entry = node.data or ROOT
         try:
             entries = await self._lister(entry.path)
-        except OperatorError as exc:
+        except (ActionFailed, SourceLost) as exc:
             self._listed.discard(entry.path)
             self.post_message(self.ListFailed(entry.path, str(exc)))
             return

@@ -1,10 +1,11 @@
 """The contract every console pane follows.
 
 A pane is one module in ``tui/panes/`` holding one :class:`Pane` subclass, registered with
-one line in ``tui/panes/__init__.py``. Panes read services through ``self.runtime`` (a
-:class:`zoryx.runtime.Runtime`) and perform privileged actions only through
-``self.operator`` (the operator API, acting as ``self.actor``). They never reach into a
-cog's private state.
+one line in ``tui/panes/__init__.py``. Panes read plain data — views, by name — from
+``self.source`` (a :class:`zoryx.readmodel.Source`: the bot in this process, or a bot
+attached to over its control socket) and act only through ``self.source.act`` (the
+operator API, as the console's operator: role check and audit record). A pane never holds
+a reference to the bot, a cog, a service or the runtime.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
 if TYPE_CHECKING:
-    from zoryx.operator import Actor, OperatorAPI
-    from zoryx.runtime import Runtime
+    from zoryx.readmodel import Source
 
 
 class Pane(Vertical):
@@ -44,24 +44,17 @@ class Pane(Vertical):
     extra_help: ClassVar[list[tuple[str, str]]] = []
 
     @property
-    def runtime(self) -> Runtime:
-        return self.app.runtime  # type: ignore[attr-defined, no-any-return]
-
-    @property
-    def operator(self) -> OperatorAPI:
-        return self.app.runtime.bot.operator  # type: ignore[attr-defined, no-any-return]
+    def source(self) -> Source:
+        """Where the pane reads views and runs operator actions."""
+        return self.app.source  # type: ignore[attr-defined, no-any-return]
 
     @property
     def frozen(self) -> bool:
         """Snapshot mode: render placeholders for volatile values (uptime, CPU, times…)."""
         return bool(getattr(self.app, "frozen_clock", False))
 
-    @property
-    def actor(self) -> Actor:
-        return self.app.actor  # type: ignore[attr-defined, no-any-return]
-
     async def refresh_data(self) -> None:
-        """Re-read the services and update the widgets (called on a timer while visible).
+        """Read the pane's views again and update the widgets (on a timer while visible).
 
         The console shares the bot's event loop: update only the widgets whose content
         changed, and let the screen paint between widgets (:meth:`painted`).

@@ -1,15 +1,15 @@
 """Commands: every prefix, hybrid, converted and slash command, with usage, and a way to run one.
 
-Usage counts come from ``services.db.command_usage`` (persisted plus pending counts),
-loaded in a worker every few seconds rather than on every refresh; only the usage cells
-that changed are updated then (any update repaints the whole DataTable, which is costly
-beside a busy bot). On the sandbox, ``enter`` runs the selected command as the sandbox
-user ``owner`` and shows the bot's answer.
+The rows come from the ``commands`` view. Usage counts (persisted plus pending) come from
+the ``command_usage`` view, read in a worker every few seconds rather than on every
+refresh; only the usage cells that changed are updated then (any update repaints the
+whole DataTable, which is costly beside a busy bot). On the embedded sandbox, ``enter``
+runs the selected command as the sandbox user ``owner`` (the ``run_in_sandbox`` operator
+action) and shows the bot's answer.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -20,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from tui.widgets import FROZEN, LiveStatic, PromptScreen, TracebackView, ago, matches, plain
+from zoryx.readmodel import SourceLost
 
 from .base import Pane
 
@@ -46,33 +47,11 @@ class CommandRow:
         return f"{self.kind}:{self.name}"
 
 
-def collect_commands(bot: Any) -> list[CommandRow]:
-    """Every invokable command of the bot (groups themselves are skipped if not invokable)."""
-    from discord import app_commands
-    from discord.ext import commands
-
-    rows: dict[str, CommandRow] = {}
-    for command in bot.walk_commands():
-        if command.extras.get("zoryx_converted"):
-            kind = "converted"
-        elif isinstance(command, commands.HybridCommand | commands.HybridGroup):
-            kind = "hybrid"
-        else:
-            kind = "prefix"
-        text = command.short_doc or command.description or ""
-        row = CommandRow(command.qualified_name, kind, command.cog_name or "—", text)
-        rows[row.key] = row
-    prefix_names = {row.name for row in rows.values()}
-    for command in bot.tree.walk_commands():
-        if isinstance(command, app_commands.Group) or command.qualified_name in prefix_names:
-            continue
-        if type(command).__name__.startswith("HybridAppCommand"):
-            continue
-        binding = getattr(command, "binding", None)
-        cog = getattr(binding, "qualified_name", None) or "—"
-        row = CommandRow(command.qualified_name, "slash", cog, command.description or "")
-        rows[row.key] = row
-    return sorted(rows.values(), key=lambda r: (r.name, r.kind))
+@dataclass(frozen=True)
+class Usage:
+    count: int
+    errors: int
+    last_used: float | None
 
 
 class CommandsPane(Pane):
@@ -94,7 +73,8 @@ class CommandsPane(Pane):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.rows: list[CommandRow] = []
-        self.usage: dict[str, Any] = {}
+        self.usage: dict[str, Usage] = {}
+        self.sandbox: str | None = None  # "embedded", "attached" or None (live Discord)
         self._filter = ""
         self._shown_key: tuple[Any, ...] = ()
         self._shown_usage: dict[str, tuple[str, str, str]] = {}  # row key -> usage cells shown
@@ -126,24 +106,26 @@ class CommandsPane(Pane):
 
     # -- data ------------------------------------------------------------------------------
     async def refresh_data(self) -> None:
-        bot = self.runtime.bot
-        if bot is None:
+        data = await self.source.read("commands")
+        if not data["ready"]:
             return
-        self.rows = collect_commands(bot)
+        self.sandbox = data["sandbox"]
+        self.rows = [CommandRow(**row) for row in data["rows"]]
         self._render_rows()
         if time.monotonic() - self._usage_at >= USAGE_EVERY:
             self._usage_at = time.monotonic()
-            self.run_worker(self._load_usage(), group="cmd-usage", exclusive=True)
+            self.run_worker(
+                self._load_usage(), group="cmd-usage", exclusive=True, exit_on_error=False
+            )
 
     async def _load_usage(self) -> None:
-        db = self.runtime.services.db
         names = sorted({row.name for row in self.rows})
-        results = await asyncio.gather(
-            *(db.command_usage(name) for name in names), return_exceptions=True
-        )
-        for name, result in zip(names, results, strict=True):
-            if not isinstance(result, BaseException):
-                self.usage[name] = result
+        try:
+            usage = await self.source.read("command_usage", names=names)
+        except SourceLost:
+            return  # read again on a later refresh
+        for name, counts in usage.items():
+            self.usage[name] = Usage(**counts)
         self._render_rows(usage=True)
 
     def _visible(self) -> list[CommandRow]:
@@ -205,10 +187,10 @@ class CommandsPane(Pane):
         parts += [f"{KINDS[k].split()[0]} {n}" for k, n in counts.items() if n]
         if self._filter:
             parts.append(f"filter: {self._filter!r}")
-        if self.runtime.sandbox is not None:
+        if self.sandbox == "embedded":
             parts.append("enter: run")
         else:
-            attached = self.runtime.on_sandbox
+            attached = self.sandbox == "attached"
             parts.append("sandbox attached: read-only" if attached else "live: read-only")
         self.query_one("#cmd-status", LiveStatic).show_text(" · ".join(parts))
 
@@ -233,14 +215,14 @@ class CommandsPane(Pane):
         row = self._selected()
         if row is None:
             return
-        if self.runtime.sandbox is None and self.runtime.on_sandbox:
+        if self.sandbox == "attached":
             self.app.notify(
                 "This bot is attached to a sandbox run elsewhere (ZORYX_SANDBOX_URL): drive it "
                 "through that sandbox's control API.",
                 severity="warning",
             )
             return
-        if self.runtime.sandbox is None:
+        if self.sandbox != "embedded":
             self.app.notify(
                 "Running commands from the console needs the sandbox Discord (start without "
                 "DISCORD_TOKEN). On live Discord, run them from Discord itself.",
@@ -250,58 +232,50 @@ class CommandsPane(Pane):
         self.run_worker(self._run(row), group="cmd-run", exclusive=True)
 
     async def _run(self, row: CommandRow) -> None:
-        bot = self.runtime.bot
-        guild = bot.guilds[0]
-        channel = _pick_channel(guild)
-        prefix, _ = await bot.prefixes.for_guild(guild.id)
+        try:
+            target = (await self.source.read("commands", target=True)).get("target")
+        except Exception as exc:  # e.g. an attached bot that went away
+            self._show_reply(f"could not reach the bot: {exc}", error=True)
+            return
+        if target is None:
+            self._show_reply("the sandbox has no guild text channel to run commands in", True)
+            return
+        prefix = target["prefix"]
         if row.kind == "slash":
             question = f"Options for /{row.name} as name=value pairs (empty for none):"
             shown = f"/{row.name}"
         else:
             question = f"Arguments for {prefix}{row.name} (empty for none):"
             shown = f"{prefix}{row.name}"
-        where = f"{guild.name} #{channel.name} as {RUN_AS}"
+        where = f"{target['guild']} #{target['channel']} as {RUN_AS}"
         args = await self.app.push_screen_wait(PromptScreen(f"Run {shown}", f"{question}\n{where}"))
         if args is None:
             return
         self._show_reply(f"› {shown} {args}".rstrip() + "\n  waiting for the bot…", error=False)
         try:
-            reply = await self._invoke(row, prefix, channel.id, args.strip())
-        except TimeoutError:
-            self._show_reply(f"› {shown} {args}\n‹ no answer within {REPLY_TIMEOUT:.0f} s", True)
-            return
-        except Exception as exc:
+            reply = await self.source.act(
+                "run_in_sandbox",
+                channel_id=target["channel_id"],
+                command=row.name,
+                args=args.strip(),
+                slash=row.kind == "slash",
+                user=RUN_AS,
+                timeout=REPLY_TIMEOUT,
+            )
+        except Exception as exc:  # refused (ActionFailed) or the bot went away
             self._show_reply(f"› {shown} {args}\n‹ could not run it: {exc}", error=True)
             return
-        self._show_reply(f"› {shown} {args}".rstrip() + f"\n‹ {reply}", error=False)
+        if not reply["answered"]:
+            self._show_reply(f"› {shown} {args}\n‹ no answer within {REPLY_TIMEOUT:.0f} s", True)
+            return
+        self._show_reply(f"› {shown} {args}".rstrip() + f"\n‹ {reply['text']}", error=False)
         self._usage_at = 0.0
-
-    async def _invoke(self, row: CommandRow, prefix: str, channel_id: int, args: str) -> str:
-        sandbox = self.runtime.sandbox
-        user = sandbox.user(RUN_AS)
-        if row.kind == "slash":
-            options = dict(part.split("=", 1) for part in args.split() if "=" in part)
-            handle = await user.slash(row.name, channel_id, **options)
-            result = await handle.response(timeout=REPLY_TIMEOUT)
-            return result.text() or "(empty answer)"
-        sandbox.skip_existing(channel_id)
-        await user.say(channel_id, f"{prefix}{row.name} {args}".rstrip())
-        message = await sandbox.expect_message(channel_id, timeout=REPLY_TIMEOUT)
-        return message.text() or "(empty message)"
 
     def _show_reply(self, text: str, error: bool) -> None:
         view = self.query_one("#cmd-reply", TracebackView)
         view.load_text(text)
         view.set_class(True, "-shown")
         view.set_class(error, "-error")
-
-
-def _pick_channel(guild: Any) -> Any:
-    for name in ("bot-commands", "general"):
-        for channel in guild.text_channels:
-            if channel.name == name:
-                return channel
-    return guild.text_channels[0]
 
 
 PANE = CommandsPane

@@ -1,15 +1,16 @@
 """Files: browse the bot directory and edit its files, then reload what you changed.
 
-Every read, write, create, rename and delete goes through the operator API as the
-console's actor, so the path rules (confined to the bot directory, secrets such as
+Every list, read, write, create, rename and delete is an operator action through the
+console's source, so the path rules (confined to the bot directory, secrets such as
 ``.env`` never listed nor opened) live in one function and each change is audited. A
-refused path is answered inline with the API's own message.
+refused path is answered inline with the API's own message. What a save means for the
+extensions (hot reload on or off, the file's extension and its state) comes from the
+``file_info`` view, and the hot reload's outcome from the ``hot_reload`` view.
 """
 
 from __future__ import annotations
 
-import contextlib
-from pathlib import Path
+from collections.abc import Awaitable
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -20,13 +21,13 @@ from textual.widget import Widget
 from textual.widgets import Input, Static, TextArea, Tree
 
 from tui.widgets import CommandError, PromptScreen, TracebackView
-from zoryx.extensions import ExtensionManager
-from zoryx.operator import FileEntry, OperatorError
+from zoryx.operator import FileEntry
+from zoryx.readmodel import ActionFailed, SourceLost
 
 from ._console import confirm, go_back
 from ._editor import FileEditor
 from ._file_tree import FileTree, parent_of
-from ._hot_reload import HotReloadWaiter, describe
+from ._hot_reload import describe, wait_for_hot_reload
 from .base import Pane
 
 #: Seconds the pane waits, after a save, for the hot reload of the file's extension.
@@ -45,11 +46,6 @@ class PathPrompt(PromptScreen):
         field.select_on_focus = False
         field.value = self.initial
         field.cursor_position = len(self.initial)
-
-
-def extension_of(manager: ExtensionManager, root: Path, path: str) -> str | None:
-    """The extension a file of the bot directory belongs to (``extensions/<name>[.py]/…``)."""
-    return manager.owner_of(root / path)
 
 
 class FilesPane(Pane):
@@ -109,7 +105,8 @@ class FilesPane(Pane):
         return self.query_one(FileEditor)
 
     async def _list(self, folder: str) -> list[FileEntry]:
-        return await self.operator.list_files(self.actor, folder)
+        entries = await self.source.act("list_files", relative=folder)
+        return [FileEntry(**entry) for entry in entries]
 
     async def refresh_data(self) -> None:
         await self.file_tree.sync()
@@ -148,6 +145,17 @@ class FilesPane(Pane):
         box.set_class(False, "-shown")
         return shown
 
+    def _work(self, action: Awaitable[Any]) -> None:
+        """Run an operator's action in a worker; a bot that stops answering is shown inline."""
+
+        async def run() -> None:
+            try:
+                await action
+            except SourceLost as exc:
+                self.show_result(f"✗ the bot does not answer: {exc}", error=True)
+
+        self.run_worker(run(), group="files-action")
+
     def on_file_tree_list_failed(self, event: FileTree.ListFailed) -> None:
         self.show_result(
             f"✗ cannot list {event.path or 'the bot directory'}: {event.reason}", error=True
@@ -157,7 +165,7 @@ class FilesPane(Pane):
     def on_tree_node_selected(self, event: Tree.NodeSelected[FileEntry]) -> None:
         entry = event.node.data
         if entry is not None and not entry.is_dir:
-            self.run_worker(self.open_file(entry.path), group="files-action")
+            self._work(self.open_file(entry.path))
 
     async def open_file(self, path: str) -> bool:
         """Open ``path`` in the editor (asks first when the open file has unsaved changes).
@@ -166,7 +174,7 @@ class FilesPane(Pane):
         """
         try:
             return await self._open(path)
-        except OperatorError as exc:
+        except ActionFailed as exc:
             self.show_result(f"✗ cannot open {path}: {exc}", error=True)
             return False
 
@@ -177,7 +185,7 @@ class FilesPane(Pane):
             return True
         if not await self._may_leave(f"open {path}"):
             return False
-        text = await self.operator.read_file(self.actor, path)
+        text = await self.source.act("read_file", relative=path)
         editor.open_file(path, text)
         self.hide_result()
         self._update_header()
@@ -196,7 +204,7 @@ class FilesPane(Pane):
 
     # -- saving ----------------------------------------------------------------------------
     def action_save(self) -> None:
-        self.run_worker(self.save(), group="files-action")
+        self._work(self.save())
 
     async def save(self) -> None:
         editor = self.editor
@@ -208,56 +216,51 @@ class FilesPane(Pane):
         if not await self._may_overwrite(path, editor.saved_text, text):
             self.show_result(f"Not saved: {path} keeps the version on disk; your edits stay here.")
             return
-        manager = self.runtime.bot.extension_manager
-        name = extension_of(manager, self.runtime.bot_dir, path)
-        info = None if name is None else manager.get(name)
-        state = None if info is None else info.state
-        hot = self.runtime.services.config.auto_reload
-        with contextlib.ExitStack() as stack:
-            waiter = None
-            if name is not None and hot and state not in ("blacklisted", "unloaded"):
-                # Listen before writing: the watcher may answer before the write returns.
-                waiter = stack.enter_context(HotReloadWaiter(manager, name))
-            try:
-                await self.operator.write_file(self.actor, path, text)
-            except OperatorError as exc:
-                self.show_result(f"✗ could not save {path}: {exc}", error=True)
-                return
-            editor.mark_saved(text)
-            self._update_header()
-            if waiter is not None:
-                await self._show_hot_reload(path, waiter, state == "loaded")
-            elif hot and state == "unloaded":
-                self.show_result(
-                    f"✓ saved {path} — {name} stays unloaded: hot reload leaves an extension "
-                    "you unloaded alone (l in Plugins loads it)"
-                )
-            elif info is None or state == "blacklisted" or hot:
-                self.show_result(f"✓ saved {path}")
-            else:
-                await self._offer_reload(path, info.name, state == "loaded")
+        info = await self.source.read("file_info", path=path)
+        name, state, hot = info["extension"], info["state"], info["auto_reload"]
+        # Reading file_info made the bot listen for hot reloads: an outcome that comes
+        # before the write returns is kept, and found by the mark taken before writing.
+        waits = name is not None and hot and state not in ("blacklisted", "unloaded")
+        try:
+            await self.source.act("write_file", relative=path, text=text)
+        except ActionFailed as exc:
+            self.show_result(f"✗ could not save {path}: {exc}", error=True)
+            return
+        editor.mark_saved(text)
+        self._update_header()
+        if waits:
+            await self._show_hot_reload(path, name, info["mark"], state == "loaded")
+        elif hot and state == "unloaded":
+            self.show_result(
+                f"✓ saved {path} — {name} stays unloaded: hot reload leaves an extension "
+                "you unloaded alone (l in Plugins loads it)"
+            )
+        elif state is None or state == "blacklisted" or hot:
+            self.show_result(f"✓ saved {path}")
+        else:
+            await self._offer_reload(path, name, state == "loaded")
 
-    async def _show_hot_reload(self, path: str, waiter: HotReloadWaiter, loaded: bool) -> None:
+    async def _show_hot_reload(self, path: str, name: str, mark: float, loaded: bool) -> None:
         """Show "saved", then what the hot reload of the file's extension made of it."""
         verb = "reload" if loaded else "load"
         self.show_result(f"✓ saved {path} · hot reload is on: waiting for the {verb}…")
-        outcome = await waiter.wait(HOT_RELOAD_WAIT)
+        outcome = await wait_for_hot_reload(self.source, name, mark, HOT_RELOAD_WAIT)
         if outcome is None:
             self.show_result(
-                f"✓ saved {path} · no hot {verb} of {waiter.name} seen within "
+                f"✓ saved {path} · no hot {verb} of {name} seen within "
                 f"{HOT_RELOAD_WAIT:.0f} s (the log says more)",
                 error=True,
             )
             return
         summary, failed = describe(outcome, loaded)
-        details = (outcome.traceback or "") if failed else ""
+        details = (outcome["traceback"] or "") if failed else ""
         self.show_result(f"✓ saved {path} · {summary}", details, error=failed)
 
     async def _may_overwrite(self, path: str, opened: str, text: str) -> bool:
         """Ask before saving over a file that changed on disk since it was opened."""
         try:
-            on_disk = await self.operator.read_file(self.actor, path)
-        except OperatorError:
+            on_disk = await self.source.act("read_file", relative=path)
+        except ActionFailed:
             return True  # gone or unreadable now: writing it again is what the operator wants
         if on_disk in (opened, text):
             return True
@@ -273,15 +276,15 @@ class FilesPane(Pane):
             )
             return
         try:
-            info = await getattr(self.operator, f"{verb}_extension")(self.actor, name)
-        except OperatorError as exc:
-            current = self.runtime.bot.extension_manager.get(name)
+            info = await self.source.act(f"{verb}_extension", name=name)
+        except ActionFailed as exc:
+            current = await self.source.read("file_info", path=path)
             summary = f"✓ saved {path} · ✗ {verb} of {name} failed: {exc}"
-            if loaded and current is not None and current.state == "loaded":
+            if loaded and current["state"] == "loaded":
                 summary += " — the previous version keeps running"
-            self.show_result(summary, getattr(current, "traceback", None) or "", error=True)
+            self.show_result(summary, current["traceback"] or "", error=True)
             return
-        done = f"reloaded {name} (reload #{info.reloads})" if loaded else f"loaded {name}"
+        done = f"reloaded {name} (reload #{info['reloads']})" if loaded else f"loaded {name}"
         self.show_result(f"✓ saved {path} · ✓ {done}")
 
     # -- create, rename, delete ----------------------------------------------------------
@@ -289,7 +292,7 @@ class FilesPane(Pane):
         return self.file_tree.current
 
     def action_create(self) -> None:
-        self.run_worker(self.create(), group="files-action")
+        self._work(self.create())
 
     async def create(self) -> bool:
         entry = self._target()
@@ -303,8 +306,8 @@ class FilesPane(Pane):
         if not path:
             return False
         try:
-            await self.operator.create_file(self.actor, path, "")
-        except OperatorError as exc:
+            await self.source.act("create_file", relative=path, text="")
+        except ActionFailed as exc:
             self.show_result(f"✗ {exc}", error=True)
             return False
         self.show_result(f"✓ created {path}")
@@ -314,7 +317,7 @@ class FilesPane(Pane):
         return True
 
     def action_rename(self) -> None:
-        self.run_worker(self.rename(), group="files-action")
+        self._work(self.rename())
 
     async def rename(self) -> bool:
         entry = self._target()
@@ -325,8 +328,8 @@ class FilesPane(Pane):
         if not new or new == entry.path:
             return False
         try:
-            await self.operator.rename_file(self.actor, entry.path, new)
-        except OperatorError as exc:
+            await self.source.act("rename_file", relative=entry.path, new_relative=new)
+        except ActionFailed as exc:
             self.show_result(f"✗ {exc}", error=True)
             return False
         editor = self.editor
@@ -339,7 +342,7 @@ class FilesPane(Pane):
         return True
 
     def action_delete(self) -> None:
-        self.run_worker(self.delete(), group="files-action")
+        self._work(self.delete())
 
     async def delete(self) -> bool:
         entry = self._target()
@@ -351,8 +354,8 @@ class FilesPane(Pane):
             self.show_result(f"Kept {entry.path}.")
             return False
         try:
-            await self.operator.delete_file(self.actor, entry.path)
-        except OperatorError as exc:
+            await self.source.act("delete_file", relative=entry.path)
+        except ActionFailed as exc:
             self.show_result(f"✗ {exc}", error=True)
             return False
         editor = self.editor
@@ -364,7 +367,7 @@ class FilesPane(Pane):
         return True
 
     def action_sync(self) -> None:
-        self.run_worker(self.file_tree.sync(), group="files-action")
+        self._work(self.file_tree.sync())
 
     def action_back(self) -> None:
         if not self.hide_result():
@@ -388,7 +391,7 @@ class FilesPane(Pane):
         try:
             if not await self._open(path):
                 return f"kept {self.editor.path} open"
-        except OperatorError as exc:
+        except ActionFailed as exc:
             self.show_result(f"✗ cannot open {path}: {exc}", error=True)
             raise CommandError(f"cannot open {path}: {exc}") from None
         await self.file_tree.reveal(path)

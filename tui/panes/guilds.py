@@ -1,4 +1,7 @@
-"""Guilds: every guild the bot is in, with a way to leave one (after a confirmation)."""
+"""Guilds: every guild the bot is in, with a way to leave one (after a confirmation).
+
+The rows come from the ``guilds`` view; leaving is the operator action ``leave_guild``.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
-from tui.widgets import FROZEN, CommandError, LiveStatic, matches, resolve_guild
-from zoryx.operator import OperatorError
+from tui.widgets import FROZEN, CommandError, LiveStatic, matches
+from zoryx.readmodel import ActionFailed, SourceLost
 
 from ._console import confirm, hide_result_box, show_result_box
 from .base import Pane
@@ -37,29 +40,24 @@ class GuildRow:
         return str(self.id)
 
 
-def guild_row(guild: Any, frozen: bool = False) -> GuildRow:
-    """What the table shows about one ``discord.Guild``."""
-    owner = guild.owner
-    owner_text = str(owner) if owner is not None else (str(guild.owner_id or "—"))
-    me = guild.me
-    joined_at = getattr(me, "joined_at", None)
+def guild_row(data: dict[str, Any], frozen: bool = False) -> GuildRow:
+    """What the table shows about one guild of the ``guilds`` view."""
     if frozen:
         joined = created = FROZEN
     else:
-        joined = joined_at.strftime("%Y-%m-%d") if joined_at is not None else "—"
-        created = guild.created_at.strftime("%Y-%m-%d")
+        joined, created = data["joined"] or "—", data["created"] or "—"
     return GuildRow(
-        id=guild.id,
-        name=guild.name,
-        members=guild.member_count or len(guild.members),
-        channels=len(guild.channels),
-        text=len(guild.text_channels),
-        voice=len(guild.voice_channels),
-        roles=len(guild.roles),
-        owner=owner_text,
+        id=int(data["id"]),
+        name=data["name"],
+        members=data["members"],
+        channels=data["channels"],
+        text=data["text"],
+        voice=data["voice"],
+        roles=data["roles"],
+        owner=data["owner"] or "—",
         joined=joined,
         created=created,
-        shard=guild.shard_id,
+        shard=data["shard"],
     )
 
 
@@ -101,11 +99,9 @@ class GuildsPane(Pane):
 
     # -- data ------------------------------------------------------------------------------
     async def refresh_data(self) -> None:
-        bot = self.runtime.bot
-        if bot is None:
-            return
+        guilds = await self.source.read("guilds")
         self.rows = sorted(
-            (guild_row(g, self.frozen) for g in bot.guilds), key=lambda r: (r.name.lower(), r.id)
+            (guild_row(g, self.frozen) for g in guilds), key=lambda r: (r.name.lower(), r.id)
         )
         self._render_rows()
 
@@ -180,8 +176,8 @@ class GuildsPane(Pane):
             self.show_result(f"Stayed in {name}.")
             return "cancelled"
         try:
-            left = await self.operator.leave_guild(self.actor, guild_id)
-        except OperatorError as exc:
+            left = await self.source.act("leave_guild", guild_id=guild_id)
+        except (ActionFailed, SourceLost) as exc:
             self.show_result(f"✗ could not leave {name}: {exc}", error=True)
             raise CommandError(str(exc)) from None
         self.show_result(f"✓ left {left}")
@@ -208,8 +204,20 @@ class GuildsPane(Pane):
             return None
         if not args:
             raise CommandError("usage: :leave <guild id or name>")
-        guild = resolve_guild(self.runtime.bot, " ".join(args))
+        guild = await self.resolve(" ".join(args))
         return await self.leave(guild.id, guild.name)
+
+    async def resolve(self, ref: str) -> GuildRow:
+        """A guild the bot is in, by id or (case-insensitive) name."""
+        ref = ref.strip()
+        if ref.isdigit():
+            found = await self.source.read("guild", guild_id=int(ref))
+            if found is not None:
+                return guild_row(found, self.frozen)
+        for data in await self.source.read("guilds"):
+            if data["name"].lower() == ref.lower():
+                return guild_row(data, self.frozen)
+        raise CommandError(f"the bot is not in a guild called {ref!r}")
 
 
 PANE = GuildsPane

@@ -1,14 +1,16 @@
 """Hooks: the event hooks extensions registered, how they perform, and their breakers.
 
-Reads the hook service (``services.extra["hooks"]``, see :mod:`zoryx.hooks`) and nothing
-else. When the feature is off the pane says why and how to turn it on, instead of showing
-an empty table.
+Reads the ``hooks`` view (the hook service's data, see :mod:`zoryx.hooks`) and nothing
+else; enable, disable and reset are operator actions. When the feature is off the pane
+says why and how to turn it on, instead of showing an empty table.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any, ClassVar
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual import events
@@ -18,15 +20,12 @@ from textual.widgets import DataTable, Static
 from textual.widgets.data_table import RowDoesNotExist
 
 from tui.widgets import FROZEN, LiveStatic, clock, matches
-from zoryx.operator import OperatorError
+from zoryx.readmodel import ActionFailed, SourceLost
 
 from ._console import confirm, hide_result_box, show_result_box
 from .base import Pane
 
-if TYPE_CHECKING:
-    from zoryx.hooks import HookExecution, HookInfo, HookService
-
-SERVICE_KEY = "hooks"
+T = TypeVar("T")
 HISTORY_ROWS = 20
 COLUMNS: tuple[tuple[str, int | None], ...] = (
     ("Hook", None),
@@ -39,6 +38,34 @@ COLUMNS: tuple[tuple[str, int | None], ...] = (
     ("Circuit", 9),
 )
 CIRCUIT_STYLE = {"closed": "green", "half-open": "bold yellow", "open": "bold red"}
+
+
+@dataclass(frozen=True)
+class HookInfo:
+    """One registered hook as the ``hooks`` view describes it."""
+
+    hook_id: str
+    event: str
+    priority: int
+    enabled: bool
+    calls: int
+    failures: int
+    mean_ms: float
+    mean_queue_ms: float
+    circuit: str
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class HookExecution:
+    """One run of a hook, from the ``hooks`` view's history (newest first)."""
+
+    at: float
+    event: str
+    hook_id: str
+    ok: bool
+    duration_ms: float
+    error: str | None = None
 
 
 class HooksPane(Pane):
@@ -70,6 +97,7 @@ class HooksPane(Pane):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.hooks: list[HookInfo] = []
+        self.on = False  # the hook feature runs (as of the last refresh)
         self._filter = ""
         self._shown: tuple[Any, ...] | None = None
         self._history_key: tuple[Any, ...] | None = None
@@ -103,21 +131,18 @@ class HooksPane(Pane):
     def history_table(self) -> DataTable[Any]:
         return self.query_one("#hk-history", DataTable)
 
-    def service(self) -> HookService | None:
-        services = self.runtime.services
-        return None if services is None else services.extra.get(SERVICE_KEY)
-
     # -- data ------------------------------------------------------------------------------
     async def refresh_data(self) -> None:
-        service = self.service()
-        self._show_off(service is None)
-        if service is None:
+        data = await self.source.read("hooks", history=HISTORY_ROWS)
+        self.on = bool(data["on"])
+        self._show_off(data)
+        if not self.on:
             self.hooks = []
             return
-        self.hooks = service.hooks()
-        stats = service.stats()
+        self.hooks = [_known(HookInfo, hook) for hook in data["hooks"]]
+        stats = data["stats"]
         self._render_hooks()
-        self._render_history(service.history(HISTORY_ROWS))
+        self._render_history([_known(HookExecution, entry) for entry in data["history"]])
         self.query_one("#hk-status", LiveStatic).show_text(
             f"{stats['hooks']} hooks on {stats['events']} events · {stats['disabled']} off · "
             f"{stats['open_circuits']} open circuits · queue {stats['queue']}/"
@@ -128,10 +153,11 @@ class HooksPane(Pane):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """No enable/disable/reset keys (nor their footer entries) while the feature is off."""
         if action in ("enable", "disable", "reset"):
-            return self.service() is not None
+            return self.on
         return True
 
-    def _show_off(self, off: bool) -> None:
+    def _show_off(self, data: dict[str, Any]) -> None:
+        off = not data["on"]
         if off == self.query_one("#hk-off").display:
             return
         self.refresh_bindings()
@@ -140,17 +166,15 @@ class HooksPane(Pane):
         card = self.query_one("#hk-off", Static)
         card.display = off
         if off:
-            card.update(self._why_off())
+            card.update(self._why_off(data))
             self.query_one("#hk-status", LiveStatic).show_text("event hooks: off")
 
-    def _why_off(self) -> Text:
-        toggles = self.runtime.services.toggles
-        failures = getattr(self.runtime.bot, "framework_failures", {})
-        if "cogs.event_hooks" in failures:
-            reason = f"The event_hooks framework cog failed to load: {failures['cogs.event_hooks']}"
-        elif not toggles.get("load_cogs", True):
+    def _why_off(self, data: dict[str, Any]) -> Text:
+        if data["failure"] is not None:
+            reason = f"The event_hooks framework cog failed to load: {data['failure']}"
+        elif not data["load_cogs"]:
             reason = 'Framework cogs are switched off ("framework": {"load_cogs": false}).'
-        elif not toggles.get("enable_event_hooks", True):
+        elif not data["enable_event_hooks"]:
             reason = (
                 'The hook system is switched off ("framework": {"enable_event_hooks": false} '
                 "in config.json, or ENABLE_EVENT_HOOKS=false)."
@@ -211,7 +235,7 @@ class HooksPane(Pane):
         shown = self._history_entries
         row = history.cursor_row
         previous = shown[row] if 0 <= row < len(shown) else None
-        row = next((i for i, entry in enumerate(entries) if entry is previous), 0)
+        row = next((i for i, entry in enumerate(entries) if entry == previous), 0)
         history.clear()
         self._history_entries = list(entries)
         for entry in entries:
@@ -272,8 +296,8 @@ class HooksPane(Pane):
         self.run_worker(self.set_enabled(False), group="hk-action")
 
     async def set_enabled(self, enabled: bool) -> None:
-        service, hook = self.service(), self.selected()
-        if service is None or hook is None:
+        hook = self.selected()
+        if not self.on or hook is None:
             return
         if hook.enabled == enabled:
             self.show_result(f"{hook.hook_id} is already {'enabled' if enabled else 'disabled'}.")
@@ -287,8 +311,8 @@ class HooksPane(Pane):
                 self.show_result(f"{hook.hook_id} stays enabled.")
                 return
         try:
-            await self.operator.set_hook_enabled(self.actor, hook.hook_id, enabled)
-        except OperatorError as exc:
+            await self.source.act("set_hook_enabled", hook_id=hook.hook_id, enabled=enabled)
+        except (ActionFailed, SourceLost) as exc:
             self.show_result(f"✗ {exc}", error=True)
             return
         self.show_result(f"✓ {'enabled' if enabled else 'disabled'} {hook.hook_id}")
@@ -298,12 +322,12 @@ class HooksPane(Pane):
         self.run_worker(self.reset(), group="hk-action")
 
     async def reset(self) -> None:
-        service, hook = self.service(), self.selected()
-        if service is None or hook is None:
+        hook = self.selected()
+        if not self.on or hook is None:
             return
         try:
-            await self.operator.reset_hook_circuit(self.actor, hook.hook_id)
-        except OperatorError as exc:
+            await self.source.act("reset_hook_circuit", hook_id=hook.hook_id)
+        except (ActionFailed, SourceLost) as exc:
             self.show_result(f"✗ {exc}", error=True)
             return
         was = "" if hook.circuit == "closed" else f" (was {hook.circuit})"
@@ -315,6 +339,12 @@ class HooksPane(Pane):
 
     def action_hide_result(self) -> None:
         hide_result_box(self.app, self.query_one("#hk-result", Static))
+
+
+def _known(cls: type[T], data: dict[str, Any]) -> T:
+    """``cls`` built from the fields of ``data`` it knows (a newer bot may send more)."""
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    return cls(**{key: value for key, value in data.items() if key in names})
 
 
 PANE = HooksPane

@@ -1,24 +1,27 @@
 """Logs/Events: the live log (level filter, search) and recent commands, errors, guild changes.
 
-Log records reach the pane through the app's :class:`~tui.widgets.LogBuffer` (bounded to
-2,000 lines, already redacted); the pane polls it every half second and appends only what
-is new, so a chatty bot costs one batch per tick. The events table likewise only receives
-the events that are new since the last tick (a :class:`~tui.widgets.LiveTable`, which
-renders just the lines on screen): a busy bot runs commands all the time.
+Log lines come from the ``logs`` view: the bot's log tail (bounded to 2,000 lines, already
+redacted), read every half second with a cursor, so each read carries only the lines that
+are new and a chatty bot costs one batch per tick. The same read brings the commands and
+guild joins and leaves recorded since the last one, and the events table only receives
+those (a :class:`~tui.widgets.LiveTable`, which renders just the lines on screen): a busy
+bot runs commands all the time. The pane keeps what it read (bounded like the bot's
+histories), so a new level or filter redraws at once, without asking the bot again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any, ClassVar, TypeVar
+import time
+from collections import deque
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import RichLog, Static
 
-from tui.widgets import LiveStatic, LiveTable, LogEntry, clock, matches, plain, short_name
+from tui.widgets import LiveStatic, LiveTable, clock, matches, plain, short_name
 
 from .base import Pane
 
@@ -33,9 +36,12 @@ LEVEL_STYLE = {
 SHORT_LEVEL = {"WARNING": "WARN", "CRITICAL": "CRIT"}
 KIND_STYLE = {"✗ error": "bold red", "⚠ user error": "yellow"}
 MAX_EVENTS = 100
+#: Log lines kept (and shown at most): as many as the bot's log tail keeps.
+MAX_LINES = 2000
 #: Cells of the log's logger column (longer names are shortened from the left by package).
 LOGGER_WIDTH = 18
-T = TypeVar("T")
+#: A log line as the ``logs`` view sends it: seq, created, levelno, levelname, logger, message.
+Entry = dict[str, Any]
 
 
 class LogsPane(Pane):
@@ -59,16 +65,23 @@ class LogsPane(Pane):
         self.min_level = logging.INFO
         self.follow = True
         self._filter = ""
+        self._lines: deque[Entry] = deque(maxlen=MAX_LINES)
+        self._commands: deque[dict[str, Any]] = deque(maxlen=MAX_EVENTS)
+        self._guilds: deque[dict[str, Any]] = deque(maxlen=MAX_EVENTS)
+        # Cursors: the newest log line, command and guild change read.
         self._seq = 0
+        self._command_seq = 0
+        self._guild_seq = 0
+        # Cleared up to: this line, and on the bot's own host, lines logged before then.
         self._floor = 0
+        self._floor_time = 0.0
         self._shown = 0
-        self._events_stale = True  # rebuild the events table from scratch on the next tick
-        self._last_record: Any = None  # the newest command record / guild event shown
-        self._last_guild: Any = None
 
     def compose(self) -> ComposeResult:
         yield LiveStatic(id="logs-status", classes="pane-hint")
-        yield RichLog(id="logs-view", max_lines=2000, wrap=True, markup=False, auto_scroll=True)
+        yield RichLog(
+            id="logs-view", max_lines=MAX_LINES, wrap=True, markup=False, auto_scroll=True
+        )
         yield Static("Events — commands, errors, guild joins/leaves", classes="pane-hint")
         yield LiveTable(
             "Time", "Kind", "What", "Detail", max_rows=MAX_EVENTS, cursor=True, id="logs-events"
@@ -83,20 +96,33 @@ class LogsPane(Pane):
 
     # -- data ------------------------------------------------------------------------------
     async def refresh_data(self) -> None:
-        buffer = self.app.log_buffer  # type: ignore[attr-defined]
-        fresh = buffer.since(self._seq)
+        data = await self.source.read(
+            "logs",
+            after=self._seq,
+            commands_after=self._command_seq,
+            guilds_after=self._guild_seq,
+            limit=MAX_EVENTS,
+        )
+        fresh: list[Entry] = data["entries"]
         if fresh:
-            self._seq = fresh[-1].seq
+            self._seq = fresh[-1]["seq"]
+            self._lines.extend(fresh)
             self._write([entry for entry in fresh if self._wanted(entry)])
-        self._refresh_events()
+        commands, guilds = data.get("commands"), data.get("guilds")
+        if commands is not None and guilds is not None:
+            self._add_events(commands, guilds)
         self._update_status()
 
-    def _wanted(self, entry: LogEntry) -> bool:
-        if entry.seq <= self._floor or entry.levelno < self.min_level:
+    def _wanted(self, entry: Entry) -> bool:
+        seq = entry["seq"]
+        if seq <= self._floor or entry["levelno"] < self.min_level:
             return False
-        return matches(entry.haystack(), self._filter)
+        if self._floor_time and entry["created"] < self._floor_time:
+            return False
+        haystack = f"{entry['levelname']} {entry['logger']} {entry['message']}"
+        return matches(haystack, self._filter)
 
-    def _write(self, entries: list[LogEntry]) -> None:
+    def _write(self, entries: list[Entry]) -> None:
         view = self.view
         # A burst longer than the view keeps would only be rendered to be dropped again;
         # one write for the whole batch renders it in one go (half the cost per line).
@@ -106,62 +132,63 @@ class LogsPane(Pane):
             view.write(batch, scroll_end=self.follow)
         self._shown += len(entries)
 
-    def _line(self, entry: LogEntry) -> Text:
-        line = Text(clock(entry.created, self.frozen), style="dim")
-        level = SHORT_LEVEL.get(entry.levelname, entry.levelname)
-        line.append(f" {level:<5} ", style=LEVEL_STYLE.get(entry.levelname, ""))
-        line.append(f"{short_name(entry.logger, LOGGER_WIDTH):<{LOGGER_WIDTH}} ", style="cyan")
-        line.append(entry.message)
+    def _line(self, entry: Entry) -> Text:
+        line = Text(clock(entry["created"], self.frozen), style="dim")
+        levelname = entry["levelname"]
+        level = SHORT_LEVEL.get(levelname, levelname)
+        line.append(f" {level:<5} ", style=LEVEL_STYLE.get(levelname, ""))
+        line.append(f"{short_name(entry['logger'], LOGGER_WIDTH):<{LOGGER_WIDTH}} ", style="cyan")
+        line.append(entry["message"])
         return line
 
     def _rebuild(self) -> None:
-        buffer = self.app.log_buffer  # type: ignore[attr-defined]
-        entries = buffer.all()
+        """Draw the log and the events again from what the pane has read."""
         self.view.clear()
         self._shown = 0
-        self._seq = entries[-1].seq if entries else buffer.last_seq
-        self._write([entry for entry in entries if self._wanted(entry)])
-        self._events_stale = True
-        self._refresh_events()
+        self._write([entry for entry in self._lines if self._wanted(entry)])
+        self.query_one("#logs-events", LiveTable).replace(
+            self._event_rows(list(self._commands), list(self._guilds))
+        )
         self._update_status()
 
-    def _refresh_events(self) -> None:
-        """Put the events that are new since the last tick on top of the events table."""
-        runtime = self.runtime
-        if runtime.services is None:
+    def _add_events(self, commands: dict[str, Any], guilds: dict[str, Any]) -> None:
+        """Put the events that are new since the last read on top of the events table."""
+        new_records, new_guild = commands["items"], guilds["items"]
+        full = not commands["continuous"] or not guilds["continuous"]
+        if not full and not new_records and not new_guild:
             return
-        records = runtime.services.metrics.recent_commands()
-        guild_events = list(self.app.guild_events)  # type: ignore[attr-defined]
-        new_records = _after(records, self._last_record)
-        new_guild = _after(guild_events, self._last_guild)
-        full = self._events_stale
-        if new_records is None or new_guild is None or full:
-            # The filter changed, or what was shown last fell out of the histories.
-            full = True
-            new_records, new_guild = list(records[-MAX_EVENTS:]), guild_events[-MAX_EVENTS:]
-        elif not new_records and not new_guild:
-            return
-        self._events_stale = False
-        self._last_record = records[-1] if records else None
-        self._last_guild = guild_events[-1] if guild_events else None
+        self._command_seq = commands["last_seq"]
+        self._guild_seq = guilds["last_seq"]
+        if full:  # what was read last fell out of the bot's histories (or it restarted)
+            self._commands.clear()
+            self._guilds.clear()
+        self._commands.extend(new_records)
+        self._guilds.extend(new_guild)
+        table = self.query_one("#logs-events", LiveTable)
+        if full:
+            table.replace(self._event_rows(list(self._commands), list(self._guilds)))
+        else:
+            table.prepend(self._event_rows(new_records, new_guild))
+
+    def _event_rows(
+        self, records: list[dict[str, Any]], changes: list[dict[str, Any]]
+    ) -> list[list[object]]:
+        """Table rows for commands and guild changes, newest first, filtered."""
         events: list[tuple[float, str, str, str]] = []
-        for record in new_records:
-            kind = _kind(record)
-            where = f"{record.user} in {record.guild or 'DMs'}"
-            events.append((record.at, kind, record.name, record.error or where))
-        for at, kind, what in new_guild:
-            events.append((at, "+ joined" if kind == "joined" else "− left", what, "guild"))
+        for record in records:
+            where = f"{record['user']} in {record['guild'] or 'DMs'}"
+            events.append((record["at"], _kind(record), record["name"], record["error"] or where))
+        for change in changes:
+            kind = "+ joined" if change["kind"] == "joined" else "− left"
+            what = f"{change['name']} ({change['guild_id']})"
+            events.append((change["at"], kind, what, "guild"))
         events.sort(key=lambda event: event[0], reverse=True)
         rows = []
         for at, kind, what, detail in events[:MAX_EVENTS]:
             if matches(f"{kind} {what} {detail}", self._filter):
                 style = KIND_STYLE.get(kind, "")
                 rows.append(plain(clock(at, self.frozen), Text(kind, style=style), what, detail))
-        table = self.query_one("#logs-events", LiveTable)
-        if full:
-            table.replace(rows)
-        else:
-            table.prepend(rows)
+        return rows
 
     def _update_status(self) -> None:
         level = logging.getLevelName(self.min_level)
@@ -190,28 +217,20 @@ class LogsPane(Pane):
         self._update_status()
 
     def action_clear(self) -> None:
-        """Clear the view; older lines stay in the buffer but are not shown again."""
-        self._floor = self.app.log_buffer.last_seq  # type: ignore[attr-defined]
+        """Clear the view: the lines logged so far are not shown again (they stay in the
+        bot's log tail)."""
+        self._floor = self._seq
+        # Lines logged since the last read but before now are hidden too, where the bot's
+        # clock is this one's (not for a bot on another host).
+        if self.source.info.via in ("in-process", "socket"):
+            self._floor_time = time.time()
         self._rebuild()
 
 
-def _kind(record: Any) -> str:
-    if record.error is None:
+def _kind(record: dict[str, Any]) -> str:
+    if record["error"] is None:
         return "✓ command"
-    return "⚠ user error" if record.user_error else "✗ error"
-
-
-def _after(items: Sequence[T], last: object) -> list[T] | None:
-    """The items after ``last`` (by identity), oldest first; all of them when ``last`` is
-    None; None when ``last`` is no longer among the newest ``MAX_EVENTS`` (start over)."""
-    if last is None:
-        return list(items[-MAX_EVENTS:])
-    for back, item in enumerate(reversed(items)):
-        if item is last:
-            return list(items[len(items) - back :])
-        if back >= MAX_EVENTS:
-            break
-    return None
+    return "⚠ user error" if record["user_error"] else "✗ error"
 
 
 PANE = LogsPane

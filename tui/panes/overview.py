@@ -1,6 +1,8 @@
 """Overview: the bot's health at a glance (who, where, how busy, how well).
 
-The pane runs beside a busy bot on the same event loop, so a refresh only touches what
+Everything comes from the ``overview`` view, one read per refresh; the recent commands
+come with a cursor, so each read carries only the commands recorded since the last one.
+The pane may run beside a busy bot on the same event loop, so a refresh only touches what
 changed: a card repaints only its lines whose text changed (a
 :class:`~tui.widgets.LineCard`), and lays the screen out only when its height changed; the
 recent-commands table only receives the commands that are
@@ -11,7 +13,6 @@ lines on screen).
 from __future__ import annotations
 
 import asyncio
-import math
 from typing import Any
 
 from rich.text import Text
@@ -23,7 +24,6 @@ from tui.widgets import (
     LineCard,
     LiveTable,
     clock,
-    health_tier,
     human_bytes,
     human_duration,
     plain,
@@ -41,7 +41,7 @@ RECENT_CHUNK = 10
 
 
 class OverviewPane(Pane):
-    """Bot identity, Discord connection, load, errors and the console process's cost."""
+    """Bot identity, Discord connection, load, errors and the bot process's cost."""
 
     pane_id = "overview"
     title = "Overview"
@@ -51,7 +51,7 @@ class OverviewPane(Pane):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._recent_last: Any = None  # the newest command record shown
+        self._recent_seq = 0  # cursor: the newest recorded command shown
         self._recent_lock = asyncio.Lock()  # one table update at a time (it spans steps)
 
     def compose(self) -> ComposeResult:
@@ -72,148 +72,143 @@ class OverviewPane(Pane):
         yield recent
 
     async def refresh_data(self) -> None:
-        runtime = self.runtime
-        bot = runtime.bot
-        if bot is None or runtime.services is None:
+        width = self._series_width()
+        data = await self.source.read(
+            "overview",
+            recent_after=self._recent_seq,
+            recent_limit=RECENT_ROWS,
+            minutes=width,
+            top=5,
+            process=not self.frozen,
+        )
+        if not data.get("ready"):
             return
-        sample = None if self.frozen else await self.app.process.sample()  # type: ignore[attr-defined]
-        metrics = runtime.services.metrics
-        snap = metrics.snapshot(top_n=5)
         # One card per step of the event loop, each painted before the next is worked out,
         # then the table a chunk of rows at a time: every step is short (well under a
-        # millisecond) and starts when the bot has nothing queued (loop_quiet), rather
+        # millisecond) and starts when the loop has nothing queued (loop_quiet), rather
         # than one long stall in the middle of the bot's work.
         cards = (
-            lambda: self._card("#ov-bot", self._bot_rows(bot)),
-            lambda: self._card("#ov-health", self._health_rows(snap, sample)),
-            lambda: self._activity_card(snap),
+            lambda: self._card("#ov-bot", self._bot_rows(data)),
+            lambda: self._card("#ov-health", self._health_rows(data)),
+            lambda: self._activity_card(data, width),
         )
         for update in cards:
             await loop_quiet()
             if update():
                 await self.painted()
-        await self._recent(snap.recent_commands)
+        await self._recent(data["recent"])
 
     def _card(self, card_id: str, rows: list[tuple[str, object]]) -> bool:
         return bool(self.query_one(card_id, LineCard).show_rows(rows))
 
-    async def _recent(self, records: tuple[Any, ...]) -> None:
+    async def _recent(self, recent: dict[str, Any]) -> None:
         """Add the commands recorded since the last refresh on top of the table."""
         async with self._recent_lock:
-            await self._add_recent(records)
+            await self._add_recent(recent)
 
-    async def _add_recent(self, records: tuple[Any, ...]) -> None:
-        fresh: list[Any] = []
-        seen = False
-        for record in reversed(records):
-            if record is self._recent_last:
-                seen = True
-                break
-            fresh.append(record)
-            if len(fresh) == RECENT_ROWS:
-                break
+    async def _add_recent(self, recent: dict[str, Any]) -> None:
+        fresh: list[dict[str, Any]] = recent["items"][-RECENT_ROWS:]
         if not fresh:
             return
-        self._recent_last = records[-1]
+        # Continuous: the table already shows what came right before these.
+        seen = recent["continuous"] and self._recent_seq > 0
+        self._recent_seq = fresh[-1]["seq"]
         table = self.query_one("#ov-recent", LiveTable)
         if not (seen or len(fresh) == RECENT_ROWS):  # the history started again
-            table.replace(self._recent_row(record) for record in fresh)
+            table.replace(self._recent_row(record) for record in reversed(fresh))
             return
         # Oldest chunk first, each on top of the last: the newest ends up on top.
-        for end in range(len(fresh), 0, -RECENT_CHUNK):
+        for start in range(0, len(fresh), RECENT_CHUNK):
             await loop_quiet()
-            chunk = fresh[max(0, end - RECENT_CHUNK) : end]
-            table.prepend([self._recent_row(record) for record in chunk])
+            chunk = fresh[start : start + RECENT_CHUNK]
+            table.prepend([self._recent_row(record) for record in reversed(chunk)])
 
-    def _recent_row(self, record: Any) -> list[object]:
-        if record.error is None:
+    def _recent_row(self, record: dict[str, Any]) -> list[object]:
+        error = record["error"]
+        if error is None:
             result = Text("✓ ok", style="green")
-        elif record.user_error:
-            result = Text(f"⚠ {record.error}", style="yellow")
+        elif record["user_error"]:
+            result = Text(f"⚠ {error}", style="yellow")
         else:
-            result = Text(f"✗ {record.error}", style="bold red")
-        when = clock(record.at, self.frozen)
-        return plain(when, record.name, record.user, record.guild or "DM", result)
+            result = Text(f"✗ {error}", style="bold red")
+        when = clock(record["at"], self.frozen)
+        return plain(when, record["name"], record["user"], record["guild"] or "DM", result)
 
     # -- cards ---------------------------------------------------------------------------
-    def _bot_rows(self, bot: Any) -> list[tuple[str, object]]:
-        runtime = self.runtime
-        sandbox_url = runtime.sandbox_url  # embedded, or attached to with ZORYX_SANDBOX_URL
+    def _bot_rows(self, data: dict[str, Any]) -> list[tuple[str, object]]:
+        sandbox_url = data["sandbox_url"]  # embedded, or attached to with ZORYX_SANDBOX_URL
         if sandbox_url is not None:
             where = Text.assemble((" SANDBOX ", "bold black on yellow"))
             address = sandbox_url.split("://", 1)[-1]
             where.append(" local" if self.frozen else f" {address}", "dim")
         else:
             where = Text.assemble((" LIVE ", "bold white on red"), " discord.com")
-        latency = bot.latency
+        latency = data["latency"]
         latency_text = (
-            FROZEN
-            if self.frozen
-            else ("—" if not math.isfinite(latency) else f"{latency * 1000:.0f} ms")
+            FROZEN if self.frozen else ("—" if latency is None else f"{latency * 1000:.0f} ms")
         )
-        uptime = FROZEN if self.frozen else human_duration(runtime.services.metrics.uptime)
+        uptime = FROZEN if self.frozen else human_duration(data["uptime"])
         return [
-            ("User", Text(str(bot.user), style="bold")),
+            ("User", Text(data["user"], style="bold")),
             ("Discord", where),
-            ("Guilds", str(len(bot.guilds))),
-            ("Users", str(runtime.services.metrics.users(bot.guilds))),
-            ("Shards", str(bot.shard_count or 1)),
+            ("Guilds", str(data["guilds"])),
+            ("Users", str(data["users"])),
+            ("Shards", str(data["shards"])),
             ("Latency", latency_text),
             ("Uptime", uptime),
         ]
 
-    def _health_rows(self, snap: Any, sample: Any) -> list[tuple[str, object]]:
-        tier = health_tier(snap.error_rate)
-        basis = "lifetime"
-        diagnostics = self.runtime.services.extra.get("diagnostics")
-        if diagnostics is not None:
-            # The diagnostics feature owns the health tier (rolling hour once it has data).
-            diag = diagnostics.snapshot()
-            tier, basis = str(diag.tier), str(diag.basis)
-        lag = self.app.lag  # type: ignore[attr-defined]
-        _p50, p99, worst = lag.stats()
-        if self.frozen or sample is None:
+    def _health_rows(self, data: dict[str, Any]) -> list[tuple[str, object]]:
+        tier, basis = data["tier"], data["basis"]  # the diagnostics feature's, when it runs
+        lag = data["lag"]
+        if self.frozen or data["cpu_percent"] is None:
             cpu = memory = FROZEN
         else:
-            cpu = f"{sample.cpu_percent:.1f} %"
-            memory = human_bytes(sample.rss)
-        lag_text = FROZEN if self.frozen else f"{lag.last:.1f} ms (p99 {p99:.1f}, max {worst:.0f})"
+            cpu = f"{data['cpu_percent']:.1f} %"
+            memory = human_bytes(data["rss"])
+        lag_text = (
+            FROZEN
+            if self.frozen
+            else f"{lag['last']:.1f} ms (p99 {lag['p99']:.1f}, max {lag['max']:.0f})"
+        )
         return [
             ("Tier", Text(f"● {tier.upper()} ({basis})", style=TIER_STYLE.get(tier, ""))),
-            ("Errors", f"{snap.error_rate * 100:.1f} % of {snap.commands} commands"),
-            ("Failed", str(snap.command_errors)),
-            ("User errors", f"{snap.user_errors} (not counted)"),
+            ("Errors", f"{data['error_rate'] * 100:.1f} % of {data['commands']} commands"),
+            ("Failed", str(data["command_errors"])),
+            ("User errors", f"{data['user_errors']} (not counted)"),
             ("CPU", cpu),
             ("Memory", memory),
             ("Loop lag", lag_text),
         ]
 
-    def _activity_card(self, snap: Any) -> bool:
-        width = max(10, min(MAX_MINUTES, self.size.width - 40))
+    def _series_width(self) -> int:
+        return max(10, min(MAX_MINUTES, self.size.width - 40))
+
+    def _activity_card(self, data: dict[str, Any], width: int) -> bool:
         card = self.query_one("#ov-activity", LineCard)
         title = f"Activity per minute (last {width} min) · loop lag per second"
         if card.border_title != title:
             card.border_title = title
-        commands = snap.commands_per_minute[-width:]
-        messages = snap.messages_per_minute[-width:]
-        lag_series = list(self.app.lag.samples)[-width:]  # type: ignore[attr-defined]
+        commands = data["commands_per_minute"][-width:]
+        messages = data["messages_per_minute"][-width:]
+        lag = data["lag"]
         rows = [
-            ("Commands", _series(commands, width, snap.commands, "cyan")),
-            ("Messages", _series(messages, width, snap.messages, "magenta")),
+            ("Commands", _series(commands, width, data["commands"], "cyan")),
+            ("Messages", _series(messages, width, data["messages"], "magenta")),
             (
                 "Loop lag",
                 Text(FROZEN)
                 if self.frozen
-                else Text(sparkline(lag_series, width), style="yellow")
-                + Text(f" now {self.app.lag.last:.1f} ms"),  # type: ignore[attr-defined]
+                else Text(sparkline(lag["series"][-width:], width), style="yellow")
+                + Text(f" now {lag['last']:.1f} ms"),
             ),
         ]
-        top = " · ".join(f"{name} ×{count}" for name, count in snap.top_commands) or "none yet"
+        top = " · ".join(f"{name} ×{count}" for name, count in data["top_commands"]) or "none yet"
         top_line = Text.assemble(("Top  ", "bold"), top)  # wraps when long
         return bool(card.show_rows(rows, [top_line]))
 
 
-def _series(values: tuple[int, ...], width: int, total: int, colour: str) -> Text:
+def _series(values: list[int], width: int, total: int, colour: str) -> Text:
     line = Text(sparkline(values, width), style=colour)
     line.append(f" now {values[-1] if values else 0}/min · total {total}")
     return line

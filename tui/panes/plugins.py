@@ -1,14 +1,14 @@
 """Plugins: user extensions and framework cogs; reload, load and unload from the keyboard.
 
-Every action goes through the operator API (role check + audit record) as the console's
-actor. The outcome is shown inline under the table; a failed reload shows its traceback
-in a scrollable panel while the previous version keeps running.
+The rows come from the ``plugins`` view. Every action goes through the source's operator
+actions (role check + audit record) as the console's operator. The outcome is shown
+inline under the table; a failed reload shows its traceback (the ``extension`` view) in a
+scrollable panel while the previous version keeps running.
 """
 
 from __future__ import annotations
 
 import contextlib
-import sys
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -28,6 +28,7 @@ from tui.widgets import (
     matches,
     plain,
 )
+from zoryx.readmodel import ActionFailed, SourceLost
 
 from .base import Pane
 
@@ -125,52 +126,32 @@ class PluginsPane(Pane):
 
     # -- data ------------------------------------------------------------------------------
     async def refresh_data(self) -> None:
-        bot = self.runtime.bot
-        if bot is None:
-            return
-        manager = bot.extension_manager
-        await manager.discover()
-        rows = [self._extension_row(info) for info in manager.extensions.values()]
-        rows.sort(key=lambda r: r.name)
-        cogs = [_cog_row(name, cog) for name, cog in bot.cogs.items()]
-        rows += sorted((r for r in cogs if r is not None), key=lambda r: r.name)
-        self.rows = rows
-        self._render_rows()
+        data = await self.source.read("plugins")
+        if data["ready"]:
+            self.rows = [self._row(row) for row in data["rows"]]
+            self._render_rows()
 
-    def _extension_row(self, info: Any) -> PluginRow:
-        meta = info.metadata
-        relations = []
-        if meta.get("dependencies"):
-            relations.append("needs " + ", ".join(map(str, meta["dependencies"])))
-        if meta.get("conflicts"):
-            relations.append("conflicts " + ", ".join(map(str, meta["conflicts"])))
-        mark = ""
-        registry = self.runtime.services.extra.get("plugins")
-        if registry is not None:
-            # The registry's findings (missing deps, conflicts, cycles) go with the
-            # relations; its mark never replaces the state's own icon.
-            try:
-                mark, issues = registry.status(info.name)
-            except KeyError:
-                pass
-            else:
-                relations += [str(issue.message) for issue in issues]
-                mark = mark if issues else ""
-        if info.load_ms is None or info.state != "loaded":
-            load = "—"
+    def _row(self, row: dict[str, Any]) -> PluginRow:
+        if row["kind"] != "ext":
+            load = reloads = "—"
         else:
-            load = FROZEN if self.frozen else f"{info.load_ms:.1f} ms"
+            load_ms = row["load_ms"]
+            if load_ms is None or row["state"] != "loaded":
+                load = "—"
+            else:
+                load = FROZEN if self.frozen else f"{load_ms:.1f} ms"
+            reloads = str(row["reloads"])
         return PluginRow(
-            "ext",
-            info.name,
-            info.state,
-            str(meta.get("version", "—")),
-            str(meta.get("author", "—")),
+            row["kind"],
+            row["name"],
+            row["state"],
+            row["version"],
+            row["author"],
             load,
-            str(info.reloads),
-            "; ".join(relations) or "—",
-            problem=bool(info.error),
-            mark=mark,
+            reloads,
+            "; ".join(row["relations"]) or "—",
+            problem=row["problem"],
+            mark=row["mark"],
         )
 
     def _render_rows(self) -> None:
@@ -243,24 +224,28 @@ class PluginsPane(Pane):
             if not await self.app.push_screen_wait(ConfirmScreen(question, "Unload")):
                 self.show_result(f"Unload of {name} cancelled.")
                 raise CommandError(f"unload of {name} cancelled")
-        from zoryx.operator import OperatorError
-
         try:
-            info = await getattr(self.operator, f"{verb}_extension")(self.actor, name)
-        except OperatorError as exc:
-            info = self.runtime.bot.extension_manager.get(name)
-            kept = verb == "reload" and info is not None and info.state == "loaded"
+            info = await self.source.act(f"{verb}_extension", name=name)
+        except SourceLost as exc:
+            summary = f"✗ {verb} {name}: the bot does not answer ({exc})"
+            self.show_result(summary, error=True)
+            raise CommandError(summary) from None
+        except ActionFailed as exc:
+            now = await self.source.read("extension", name=name)
+            kept = verb == "reload" and now is not None and now["state"] == "loaded"
             summary = f"✗ {verb} {name} failed: {exc}"
             if kept and "previous version" not in summary:
                 summary += " — the previous version keeps running"
-            self.show_result(summary, getattr(info, "traceback", None) or "", error=True)
+            details = (now or {}).get("traceback") or ""
+            self.show_result(summary, details, error=True)
             await self.refresh_data()
             raise CommandError(summary) from None
-        timing = "" if self.frozen or info.load_ms is None else f" in {info.load_ms:.1f} ms"
+        load_ms = info["load_ms"]
+        timing = "" if self.frozen or load_ms is None else f" in {load_ms:.1f} ms"
         done = {"reload": "reloaded", "load": "loaded", "unload": "unloaded"}[verb]
         summary = f"✓ {done} {name}{timing}"
         if verb == "reload":
-            summary += f" (reload #{info.reloads})"
+            summary += f" (reload #{info['reloads']})"
         self.show_result(summary)
         await self.refresh_data()
         return summary
@@ -322,21 +307,6 @@ def _cells(row: PluginRow, columns: tuple[str, ...] = COLUMNS) -> list[object]:
         "Needs / conflicts": f"{row.mark} {row.relations}" if row.mark else row.relations,
     }
     return plain(*(cells[column] for column in columns))
-
-
-def _cog_row(name: str, cog: Any) -> PluginRow | None:
-    module = type(cog).__module__
-    if not module.startswith("cogs."):
-        return None
-    package = sys.modules.get(module.rsplit(".", 1)[0])
-    source = sys.modules.get(module)
-    version = getattr(source, "__version__", None) or getattr(package, "__version__", None)
-    if version is None:  # framework cogs ship with, and are versioned as, the framework
-        import zoryx
-
-        version = zoryx.__version__
-    author = getattr(source, "__author__", None) or getattr(package, "__author__", "Zoryx")
-    return PluginRow("cog", name, "loaded", str(version), str(author), "—", "—", "—")
 
 
 PANE = PluginsPane

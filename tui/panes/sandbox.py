@@ -1,11 +1,14 @@
 """Sandbox: act as a user of the sandbox Discord, and run the activity simulator.
 
-Only shown when the bot runs on the embedded sandbox. Messages are posted through the
-sandbox driver exactly as a test would (``sandbox.user(...).say``), so the bot receives an
-ordinary gateway event and answers over REST; the pane then waits for the bot's reply in
-a worker and shows it under the message. The simulator is the sandbox's own
-``ActivitySimulator``, kept on ``sandbox.simulator`` as the sandbox control API does, so
-both faces see and steer the same one.
+Only shown when the bot runs on the embedded sandbox. The form (guilds, channels, users)
+and the simulator's figures come from the ``sandbox`` and ``sandbox_guild`` views. A
+message is posted with the operator action ``sandbox_say`` (the sandbox driver, exactly as
+a test would: the bot receives an ordinary gateway event and answers over REST); the
+pane then reads the bot's replies with the ``sandbox_messages`` view, after the posted
+message's id, and shows them under it. A ``/command`` line is ``sandbox_slash`` and the
+``sandbox_interaction`` view. The simulator is the sandbox's own ``ActivitySimulator``,
+kept on ``sandbox.simulator`` as the sandbox control API does, so both faces see and
+steer the same one (operator action ``sandbox_simulator``).
 """
 
 from __future__ import annotations
@@ -20,14 +23,16 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, RichLog, Select, Static
 
 from tui.widgets import CommandError, LiveStatic
+from zoryx.readmodel import ActionFailed, SourceLost
 
 from .base import Pane
 
 REPLY_TIMEOUT = 8.0
 CHAT_TIMEOUT = 3.0
 MORE_REPLIES = 0.5
+#: Replies shown under one message at most (a command may answer with several).
+MAX_REPLIES = 6
 DEFAULT_RATE = 30
-TEXT_TYPES = (0, 5)
 
 
 class SandboxPane(Pane):
@@ -67,6 +72,9 @@ class SandboxPane(Pane):
         super().__init__(**kwargs)
         self._guild_options: list[tuple[str, int]] = []
         self._filling = False
+        self._overview: dict[str, Any] | None = None  # the last ``sandbox`` view
+        self._stats: dict[str, Any] | None = None  # the simulator's last figures
+        self._names: dict[str, dict[int, str]] = {"user": {}, "channel": {}}
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -99,21 +107,12 @@ class SandboxPane(Pane):
         return self.query_one("#sbx-log", RichLog)
 
     # -- the world ---------------------------------------------------------------------------
-    @property
-    def sandbox(self) -> Any:
-        return self.runtime.sandbox
-
     def _select(self, name: str) -> Select[int]:
         return self.query_one(f"#sbx-{name}", Select)
 
     def _value(self, name: str) -> int | None:
         value = self._select(name).value
         return value if isinstance(value, int) else None
-
-    def _guilds(self) -> list[tuple[str, int]]:
-        sb = self.sandbox
-        bot_id = sb.bot_id
-        return [(g.name, g.id) for g in list(sb.state.guilds.values()) if bot_id in g.members]
 
     def _fill(self, name: str, options: list[tuple[str, int]], preferred: int | None) -> None:
         select = self._select(name)
@@ -125,28 +124,31 @@ class SandboxPane(Pane):
                 select.value = choice
                 return
 
-    def _fill_guild(self, guild_id: int) -> None:
-        sb = self.sandbox
-        guild = sb.state.guilds.get(guild_id)
+    async def _fill_guild(self, guild_id: int) -> None:
+        guild = await self.source.read("sandbox_guild", guild_id=guild_id)
         if guild is None:
             return
-        channels = sorted(
-            (c for c in list(guild.channels.values()) if c["type"] in TEXT_TYPES),
-            key=lambda c: (c.get("position", 0), int(c["id"])),
-        )
-        channel_options = [(f"#{c['name']}", int(c["id"])) for c in channels]
-        general = next((v for label, v in channel_options if label == "#general"), None)
-        self._fill("channel", channel_options, general)
-        users = sb.state.users
-        owner = sb.state.owner_user_id
-        humans = [uid for uid in list(guild.members) if not users[uid].get("bot")]
-        humans.sort(key=lambda uid: (uid != owner, str(users[uid]["username"]).lower()))
-        self._fill("user", [(str(users[uid]["username"]), uid) for uid in humans], owner)
+        channels = [(f"#{c['name']}", c["id"]) for c in guild["channels"]]
+        self._names["channel"] = {c["id"]: c["name"] for c in guild["channels"]}
+        general = next((v for label, v in channels if label == "#general"), None)
+        self._fill("channel", channels, general)
+        users = [(u["name"], u["id"]) for u in guild["users"]]
+        self._names["user"] = {u["id"]: u["name"] for u in guild["users"]}
+        self._fill("user", users, guild["owner_id"])
+
+    async def _refill(self, guild_id: int) -> None:
+        try:
+            await self._fill_guild(guild_id)
+        except SourceLost:
+            pass  # the form keeps the last guild's choices; the header says the bot is gone
 
     async def refresh_data(self) -> None:
-        if self.sandbox is None:
+        data = await self.source.read("sandbox")
+        if data is None:
             return
-        guilds = self._guilds()
+        self._overview = data
+        self._stats = data["simulator"]
+        guilds = [(g["name"], g["id"]) for g in data["guilds"]]
         if guilds != self._guild_options:
             self._guild_options = guilds
             self._filling = True
@@ -154,7 +156,7 @@ class SandboxPane(Pane):
                 self._fill("guild", guilds, None)
                 guild_id = self._value("guild")
                 if guild_id is not None:
-                    self._fill_guild(guild_id)
+                    await self._fill_guild(guild_id)
             finally:
                 self.call_after_refresh(self._filled)
         self._show_stats()
@@ -164,7 +166,7 @@ class SandboxPane(Pane):
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "sbx-guild" and not self._filling and isinstance(event.value, int):
-            self._fill_guild(event.value)
+            self.run_worker(self._refill(event.value), group="sbx-fill", exclusive=True)
 
     # -- talking -----------------------------------------------------------------------------
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -172,7 +174,7 @@ class SandboxPane(Pane):
         if event.input.id == "sbx-text":
             self.action_send()
         elif event.input.id == "sbx-rate":
-            self._apply_rate(start=False)
+            self.run_worker(self._apply_rate(start=False), group="sbx-sim")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -196,65 +198,68 @@ class SandboxPane(Pane):
         if uid is None or cid is None:
             log.write(Text("Choose a user, a guild and a channel first.", style="yellow"))
             return
-        sb = self.sandbox
-        user = sb.user(uid)
-        guild = sb.state.guilds.get(self._value("guild"))
-        channel = guild.channels.get(cid, {}).get("name", cid) if guild is not None else cid
-        log.write(Text.assemble((f"› {user.name}", "bold cyan"), f" in #{channel}: {text}"))
+        user = self._names["user"].get(uid, str(uid))
+        channel = self._names["channel"].get(cid, str(cid))
+        log.write(Text.assemble((f"› {user}", "bold cyan"), f" in #{channel}: {text}"))
         try:
             if text.startswith("/"):
-                await self._slash(user, cid, text[1:])
+                await self._slash(uid, cid, text[1:])
             else:
-                await self._say(user, cid, text)
+                await self._say(uid, cid, text)
+        except ActionFailed as exc:
+            log.write(Text(f"✗ {exc}", style="bold red"))
         except Exception as exc:
             log.write(Text(f"✗ {_describe(exc)}", style="bold red"))
 
-    async def _say(self, user: Any, channel_id: int, text: str) -> None:
-        sb = self.sandbox
-        sent = await user.say(channel_id, text)
-        prefix = self.runtime.services.config.prefix
+    async def _say(self, user_id: int, channel_id: int, text: str) -> None:
+        sent = await self.source.act("sandbox_say", user=user_id, channel_id=channel_id, text=text)
+        prefix = (self._overview or {}).get("prefix", "!")
         timeout = REPLY_TIMEOUT if text.startswith(prefix) else CHAT_TIMEOUT
-
-        def after(message: Any) -> bool:
-            return bool(message.id > sent.id)
-
-        try:
-            reply = await sb.expect_message(channel_id, check=after, timeout=timeout)
-        except TimeoutError:
-            self._bot_line(f"(no reply within {timeout:.0f} s)", dim=True)
-            return
-        self._show_reply(reply)
-        for _ in range(5):  # a command may answer with several messages
-            try:
-                more = await sb.expect_message(channel_id, check=after, timeout=MORE_REPLIES)
-            except TimeoutError:
+        after, wait, shown = sent["id"], timeout, 0
+        while shown < MAX_REPLIES:  # a command may answer with several messages
+            replies = await self.source.read(
+                "sandbox_messages",
+                channel_id=channel_id,
+                after=after,
+                wait=wait,
+                limit=MAX_REPLIES - shown,
+            )
+            if not replies:
+                if not shown:
+                    self._bot_line(f"(no reply within {timeout:.0f} s)", dim=True)
                 return
-            self._show_reply(more)
+            for reply in replies:
+                self._show_reply(reply)
+            shown += len(replies)
+            after, wait = replies[-1]["id"], MORE_REPLIES
 
-    async def _slash(self, user: Any, channel_id: int, line: str) -> None:
+    async def _slash(self, user_id: int, channel_id: int, line: str) -> None:
         words = line.split()
         path = " ".join(w for w in words if "=" not in w)
         options = dict(w.split("=", 1) for w in words if "=" in w)
         if not path:
             raise CommandError("usage: /command [option=value …]")
-        handle = await user.slash(path, channel_id, **options)
-        try:
-            result = await handle.response(timeout=REPLY_TIMEOUT)
-        except TimeoutError:
+        started = await self.source.act(
+            "sandbox_slash", user=user_id, channel_id=channel_id, command=path, options=options
+        )
+        result = await self.source.read(
+            "sandbox_interaction", interaction_id=started["interaction_id"], wait=REPLY_TIMEOUT
+        )
+        if result is None or not result["answered"]:
             self._bot_line(f"(no answer within {REPLY_TIMEOUT:.0f} s)", dim=True)
             return
-        hidden = " (only you can see this)" if result.ephemeral else ""
-        self._bot_line((result.text() or "(empty answer)") + hidden)
+        hidden = " (only you can see this)" if result["ephemeral"] else ""
+        self._bot_line((result["text"] or "(empty answer)") + hidden)
 
-    def _show_reply(self, message: Any) -> None:
-        text = message.text() or "(empty message)"
-        controls = len(message.custom_ids())
+    def _show_reply(self, message: dict[str, Any]) -> None:
+        text = message["text"] or "(empty message)"
+        controls = message["controls"]
         if controls:
             text += f"\n[{controls} button(s)/menu(s)]"
         self._bot_line(text)
 
     def _bot_line(self, text: str, *, dim: bool = False) -> None:
-        name = str(self.runtime.bot.user.name) if self.runtime.bot.user else "bot"
+        name = (self._overview or {}).get("bot_name", "bot")
         line = Text.assemble((f"‹ {name}", "bold green"), ": ")
         line.append(text, style="dim" if dim else "")
         self.query_one("#sbx-log", RichLog).write(line)
@@ -263,63 +268,61 @@ class SandboxPane(Pane):
         self.query_one("#sbx-log", RichLog).clear()
 
     # -- the simulator -----------------------------------------------------------------------
-    def simulator(self) -> Any:
-        return getattr(self.sandbox, "simulator", None)
+    @property
+    def simulator_running(self) -> bool:
+        """Whether the simulator ran when the pane last heard (what its button shows)."""
+        return bool(self._stats and self._stats["running"])
 
     def _rate(self) -> int | None:
         raw = self.query_one("#sbx-rate", Input).value.strip()
-        from zoryx.sandbox.simulator import ActivitySimulator
-
-        if raw.isdigit() and 0 < int(raw) <= ActivitySimulator.MAX_RATE:
+        max_rate = (self._overview or {}).get("max_rate")
+        if raw.isdigit() and 0 < int(raw) and (max_rate is None or int(raw) <= max_rate):
             return int(raw)
+        shown = "?" if max_rate is None else f"{max_rate:g}"
         self.query_one("#sbx-stats", LiveStatic).show(
-            ("rate", ActivitySimulator.MAX_RATE),
-            lambda: Text(
-                f"The rate must be 1 to {ActivitySimulator.MAX_RATE:g} actions per minute.",
-                style="bold red",
-            ),
+            ("rate", shown),
+            lambda: Text(f"The rate must be 1 to {shown} actions per minute.", style="bold red"),
             None,
         )
         return None
 
-    def _apply_rate(self, *, start: bool) -> bool:
+    async def _apply_rate(self, *, start: bool) -> bool:
+        """Set the rate typed in (and start the simulator); False if the rate is invalid.
+
+        Without a simulator yet, a rate alone only waits for the next start.
+        """
         rate = self._rate()
         if rate is None:
             return False
-        simulator = self.simulator()
-        if simulator is None:
-            if not start:
-                return True
-            from zoryx.sandbox.simulator import ActivitySimulator
-
-            prefix = self.runtime.services.config.prefix
-            simulator = ActivitySimulator(self.sandbox, rate, prefix=prefix)
-            self.sandbox.simulator = simulator
-        simulator.set_rate(rate)
-        if start:
-            simulator.start()
-        self._show_stats()
+        if not start and self._stats is None:
+            return True
+        await self._simulate(True if start else None, rate)
         return True
 
-    def action_toggle_simulator(self) -> None:
-        simulator = self.simulator()
-        if simulator is not None and simulator.running:
-            self.stop_simulator()
-        else:
-            self.start_simulator()
-
-    def start_simulator(self) -> bool:
-        return self._apply_rate(start=True)
-
-    def stop_simulator(self) -> None:
-        simulator = self.simulator()
-        if simulator is not None:
-            simulator.stop()
+    async def _simulate(self, running: bool | None, rate: int | None = None) -> None:
+        try:
+            self._stats = await self.source.act(
+                "sandbox_simulator", running=running, rate_per_minute=rate
+            )
+        except (ActionFailed, SourceLost) as exc:
+            self.app.notify(str(exc), severity="error")
+            return
         self._show_stats()
 
+    def action_toggle_simulator(self) -> None:
+        if self.simulator_running:
+            self.run_worker(self.stop_simulator(), group="sbx-sim")
+        else:
+            self.run_worker(self.start_simulator(), group="sbx-sim")
+
+    async def start_simulator(self) -> bool:
+        return await self._apply_rate(start=True)
+
+    async def stop_simulator(self) -> None:
+        await self._simulate(False)
+
     def _show_stats(self) -> None:
-        simulator = self.simulator()
-        stats = simulator.stats() if simulator is not None else None
+        stats = self._stats
         running = bool(stats and stats["running"])
         button = self.query_one("#sbx-sim", Button)
         label = "Stop" if running else "Start"
@@ -362,11 +365,14 @@ class SandboxPane(Pane):
         if verb in ("start", "on"):
             if len(args) > 1:
                 self.query_one("#sbx-rate", Input).value = args[1]
-            if not self.start_simulator():
+            if not await self.start_simulator():
                 raise CommandError("the rate must be a whole number of actions per minute")
-            return f"simulator started at {self.simulator().rate_per_minute:g} actions/min"
+            if not self.simulator_running:
+                raise CommandError("the simulator did not start (see the notification)")
+            assert self._stats is not None
+            return f"simulator started at {self._stats['rate_per_minute']:g} actions/min"
         if verb in ("stop", "off"):
-            self.stop_simulator()
+            await self.stop_simulator()
             return "simulator stopped"
         raise CommandError("usage: :sim start [rate] | :sim stop")
 

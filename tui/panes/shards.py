@@ -1,14 +1,14 @@
 """Shards: per-shard state, heartbeat latency (with a short history), guilds and members.
 
-Everything comes from the bot's own shard objects (``bot.shards``); the pane adds no
-listener to the bot. The last connect/disconnect times need a small service the bot does
-not have yet: when ``services.extra["shard_events"]`` exists, its ``last_connect(id)`` and
-``last_disconnect(id)`` (UNIX times or None) fill those columns; until then they show "—".
+Everything comes from the ``shards`` view (the bot's own shard objects; the pane adds no
+listener to the bot). The last connect/disconnect times need a small service the bot does
+not have yet: when ``services.extra["shard_events"]`` exists, the view fills those columns
+from it; until then they show "—". The latency history is the pane's own (one sample per
+refresh).
 """
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from typing import Any
 
@@ -20,13 +20,7 @@ from tui.widgets import FROZEN, LiveStatic, clock, sparkline
 
 from .base import Pane
 
-SHARD_EVENTS_KEY = "shard_events"
 HISTORY = 30
-
-
-def latency_ms(latency: float) -> float | None:
-    """Seconds → milliseconds; None while no heartbeat was acknowledged (inf/nan)."""
-    return latency * 1000 if math.isfinite(latency) else None
 
 
 class ShardsPane(Pane):
@@ -68,67 +62,55 @@ class ShardsPane(Pane):
         return self.query_one("#shd-table", DataTable)
 
     async def refresh_data(self) -> None:
-        bot = self.runtime.bot
-        if bot is None:
+        data = await self.source.read("shards")
+        if data is None:
             return
-        shards = dict(sorted(bot.shards.items()))
-        guilds: dict[int, list[Any]] = {shard_id: [] for shard_id in shards}
-        for guild in bot.guilds:
-            guilds.setdefault(guild.shard_id or 0, []).append(guild)
-        events = self.runtime.services.extra.get(SHARD_EVENTS_KEY)
+        shards = data["shards"]
         rows = []
-        for shard_id, shard in shards.items():
-            ms = latency_ms(shard.latency)
-            samples = self.history.setdefault(shard_id, deque(maxlen=HISTORY))
-            if ms is not None and not shard.is_closed():
+        for shard in shards:
+            ms = shard["latency_ms"]
+            samples = self.history.setdefault(shard["id"], deque(maxlen=HISTORY))
+            if ms is not None and not shard["closed"]:
                 samples.append(ms)
-            rows.append(self._row(shard_id, shard, ms, guilds.get(shard_id, []), events))
+            rows.append(self._row(shard))
         self._render_rows(rows)
-        connected = sum(1 for shard in shards.values() if not shard.is_closed())
-        values = [ms for ms in (latency_ms(s.latency) for s in shards.values()) if ms is not None]
+        connected = sum(1 for shard in shards if not shard["closed"])
+        values = [shard["latency_ms"] for shard in shards if shard["latency_ms"] is not None]
         mean = (
             "—" if not values else FROZEN if self.frozen else f"{sum(values) / len(values):.1f} ms"
         )
-        total = bot.shard_count or len(shards) or 1
         self.query_one("#shd-status", LiveStatic).show_text(
-            f"{connected}/{total} shards connected · mean latency {mean} · {len(bot.guilds)} guilds"
+            f"{connected}/{data['shard_count']} shards connected · mean latency {mean} · "
+            f"{data['guilds']} guilds"
         )
 
-    def _row(
-        self, shard_id: int, shard: Any, ms: float | None, guilds: list[Any], events: Any
-    ) -> tuple[Any, ...]:
-        if shard.is_closed():
+    def _row(self, shard: dict[str, Any]) -> tuple[Any, ...]:
+        if shard["closed"]:
             state = Text("○ closed", style="bold red")
-        elif shard.is_ws_ratelimited():
+        elif shard["rate_limited"]:
             state = Text("● rate-limited", style="bold yellow")
         else:
             state = Text("● connected", style="green")
+        ms = shard["latency_ms"]
         if ms is None:
             latency, recent = "—", ""
         elif self.frozen:
             latency, recent = FROZEN, FROZEN
         else:
-            latency, recent = f"{ms:.1f} ms", sparkline(self.history[shard_id], 8)
-        members = sum(g.member_count or len(g.members) for g in guilds)
-        connect = self._when(events, "last_connect", shard_id)
-        disconnect = self._when(events, "last_disconnect", shard_id)
+            latency, recent = f"{ms:.1f} ms", sparkline(self.history[shard["id"]], 8)
         return (
-            str(shard_id),
+            str(shard["id"]),
             state,
             latency,
             recent,
-            str(len(guilds)),
-            str(members),
-            connect,
-            disconnect,
+            str(shard["guilds"]),
+            str(shard["members"]),
+            self._when(shard["last_connect"]),
+            self._when(shard["last_disconnect"]),
         )
 
-    def _when(self, events: Any, method: str, shard_id: int) -> str:
-        reader = getattr(events, method, None)
-        at = reader(shard_id) if callable(reader) else None
-        if at is None:
-            return "—"
-        return clock(at, frozen=self.frozen)
+    def _when(self, at: float | None) -> str:
+        return "—" if at is None else clock(at, frozen=self.frozen)
 
     def _render_rows(self, rows: list[tuple[Any, ...]]) -> None:
         """Add, or update in place only the cells that changed (any update to a DataTable

@@ -1,5 +1,7 @@
 """Widgets and helpers shared by the console's app and panes."""
 
+from zoryx.readmodel.logtail import ConsoleLogHandler, LogBuffer, LogEntry, RecordCollector
+
 from ._command_line import CommandBar, CommandSuggester
 from ._commands import (
     GLOBAL_KEYS,
@@ -28,7 +30,6 @@ from ._header import BotStatus, PaneTabs, StatusLine
 from ._line_card import LineCard
 from ._live_static import LiveStatic
 from ._live_table import LiveTable
-from ._logbuffer import ConsoleLogHandler, LogBuffer, LogEntry, RecordCollector
 from ._monitors import LoopLagMonitor, ProcessSample, ProcessSampler
 from ._palette import ConsoleProvider, PaletteEntry
 from ._panels import ErrorPanel, StartupView, TracebackView

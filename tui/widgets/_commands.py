@@ -3,14 +3,15 @@
 Built-ins (``say``, ``leave``, ``sync``, ``quit``, ``help``, ``pane``) live here; panes add
 their own through :meth:`Pane.command_help` / :meth:`Pane.run_command` (the Plugins pane
 provides ``reload``, ``load`` and ``unload``). Every privileged action goes through the
-operator API as the console's actor.
+app's source (``source.act``: the operator API, as the console's operator); names to
+complete and resolve (extensions, guilds, channels) come from the ``targets`` view.
 """
 
 from __future__ import annotations
 
 import logging
 import shlex
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -87,6 +88,13 @@ class ConsoleCommands:
     def __init__(self, app: ZoryxConsole) -> None:
         self.app = app
         self._raw_args = ""
+        #: The last ``targets`` view read (completions must be answered without waiting).
+        self.targets: dict[str, Any] = {"ready": False, "extensions": [], "guilds": []}
+        quit_help = (
+            "quit the console; the bot keeps running (also :q)"
+            if app.attached
+            else "shut the bot down gracefully and exit (also :q)"
+        )
         self.builtins: dict[str, _Builtin] = {
             "say": _Builtin(
                 "say [guild/]#channel <text>",
@@ -99,7 +107,7 @@ class ConsoleCommands:
             "sync": _Builtin("sync", "sync slash commands with Discord now", self._sync),
             "pane": _Builtin("pane <number or name>", "jump to a pane", self._pane),
             "help": _Builtin("help", "show every key and command", self._help),
-            "quit": _Builtin("quit", "shut the bot down gracefully and exit (also :q)", self._quit),
+            "quit": _Builtin("quit", quit_help, self._quit),
         }
 
     # -- catalogue -------------------------------------------------------------------------
@@ -125,7 +133,13 @@ class ConsoleCommands:
 
     def help_sections(self, pane: Pane | None) -> list[HelpSection]:
         """What ``?`` shows: global keys, the pane's keys, then every ``:`` command."""
-        sections: list[HelpSection] = [("Everywhere", GLOBAL_KEYS)]
+        keys = GLOBAL_KEYS
+        if self.app.attached:
+            keys = [
+                (key, "quit the console; the bot keeps running") if key == "ctrl+q" else (key, text)
+                for key, text in GLOBAL_KEYS
+            ]
+        sections: list[HelpSection] = [("Everywhere", keys)]
         if pane is not None:
             keys = [(b.key_display or b.key, b.description) for b in _pane_bindings(pane)]
             sections.append((f"{pane.title} pane", keys + list(pane.extra_help)))
@@ -136,15 +150,15 @@ class ConsoleCommands:
         """Completions for the command line: command names, then names for arguments."""
         names = self.names()
         out = list(names)
-        bot = self._running_bot()
-        if bot is not None:
-            extensions = sorted(bot.extension_manager.extensions)
+        targets = self.targets
+        if targets["ready"]:
             for verb in ("reload", "load", "unload"):
                 if verb in names:
-                    out += [f"{verb} {name}" for name in extensions]
-            out += [f"leave {guild.name}" for guild in bot.guilds]
-            if bot.guilds:
-                out += [f"say #{c.name} " for c in bot.guilds[0].text_channels]
+                    out += [f"{verb} {name}" for name in targets["extensions"]]
+            guilds = targets["guilds"]
+            out += [f"leave {guild['name']}" for guild in guilds]
+            if guilds:
+                out += [f"say #{c['name']} " for c in guilds[0]["channels"]]
         out += [f"pane {pane.pane_id}" for pane in self.app.panes()]
         return out
 
@@ -162,18 +176,21 @@ class ConsoleCommands:
                 entries.append((line, description, partial(app.action_command_line, prefill)))
             else:
                 entries.append((line, description, partial(app.run_command_line, line)))
-        bot = self._running_bot()
-        if bot is not None:
-            for name in sorted(bot.extension_manager.extensions):
+        if self.targets["ready"]:
+            for name in self.targets["extensions"]:
                 run = partial(app.run_command_line, f"reload {name}")
                 entries.append((f"reload {name}", "reload this extension", run))
         entries.append(("Filter the current table", "/", app.action_filter))
         entries.append(("Keys for this pane", "?", app.action_help))
         return entries
 
-    def _running_bot(self) -> Any:
-        runtime = self.app.runtime
-        return runtime.bot if runtime is not None and runtime.ready is not None else None
+    async def refresh_targets(self) -> dict[str, Any]:
+        """Read the ``targets`` view again (kept when the bot does not answer)."""
+        try:
+            self.targets = await self.app.source.read("targets")
+        except Exception as exc:  # the last names stay good enough to complete
+            log.debug("reading the command line's targets failed: %s", exc)
+        return self.targets
 
     # -- running ---------------------------------------------------------------------------
     async def run(self, line: str) -> None:
@@ -188,10 +205,13 @@ class ConsoleCommands:
         except CommandError as exc:
             self.app.notify(str(exc), title=f":{name}", severity="error")
             return
-        except Exception as exc:  # OperatorError and anything unexpected
+        except Exception as exc:  # ActionFailed (refused or failed) and anything unexpected
             log.warning("console command %r failed: %s", line, exc, exc_info=True)
             self.app.notify(str(exc) or type(exc).__name__, title=f":{name}", severity="error")
             return
+        finally:
+            if name != "quit":
+                await self.refresh_targets()
         if message:
             self.app.notify(message, title=f":{name}")
 
@@ -206,37 +226,37 @@ class ConsoleCommands:
         raise CommandError(f"unknown command :{name} — press ? for the list")
 
     # -- built-ins -------------------------------------------------------------------------
-    def _bot(self) -> Any:
-        runtime = self.app.runtime
-        if runtime is None or runtime.bot is None or runtime.ready is None:
+    async def _guilds(self) -> list[dict[str, Any]]:
+        """The bot's guilds and text channels, read now (names must resolve as they are)."""
+        targets = await self.refresh_targets()
+        if not targets["ready"]:
             raise CommandError("the bot is not running")
-        return runtime.bot
+        guilds: list[dict[str, Any]] = targets["guilds"]
+        return guilds
 
     async def _say(self, args: list[str]) -> str:
         target, text = split_first(self._raw_args)  # the text is sent exactly as typed
         if not target or not text:
             raise CommandError("usage: :say [guild/]#channel <text>")
-        bot = self._bot()
-        channel = resolve_channel(bot, target)
-        await bot.operator.send_message(self.app.actor, channel.id, text)
-        return f"sent to #{channel.name} in {channel.guild.name}"
+        guild, channel = resolve_channel(await self._guilds(), target)
+        await self.app.source.act("send_message", channel_id=channel["id"], content=text)
+        return f"sent to #{channel['name']} in {guild['name']}"
 
     async def _leave(self, args: list[str]) -> str | None:
         if not args:
             raise CommandError("usage: :leave <guild id or name>")
-        bot = self._bot()
-        guild = resolve_guild(bot, " ".join(args))
+        guild = resolve_guild(await self._guilds(), " ".join(args))
         question = (
-            f"Leave the guild {guild.name} ({guild.id})? The bot can only come back "
+            f"Leave the guild {guild['name']} ({guild['id']})? The bot can only come back "
             "through a new invite."
         )
         if not await self.app.push_screen_wait(ConfirmScreen(question, "Leave")):
             return "cancelled"
-        name = await bot.operator.leave_guild(self.app.actor, guild.id)
+        name = await self.app.source.act("leave_guild", guild_id=guild["id"])
         return f"left {name}"
 
     async def _sync(self, args: list[str]) -> str:
-        count = await self._bot().operator.sync_commands(self.app.actor)
+        count = await self.app.source.act("sync_commands")
         return f"synced {count} slash command(s)"
 
     async def _pane(self, args: list[str]) -> None:
@@ -267,33 +287,38 @@ def _pane_bindings(pane: Pane) -> list[Binding]:
     return out
 
 
-def resolve_guild(bot: Any, ref: str) -> Any:
-    """A guild the bot is in, by id or (case-insensitive) name."""
+Guild = Mapping[str, Any]
+
+
+def resolve_guild(guilds: Sequence[Guild], ref: str) -> Guild:
+    """A guild of the ``targets`` view's list, by id or (case-insensitive) name."""
     ref = ref.strip()
     if ref.isdigit():
-        guild = bot.get_guild(int(ref))
-        if guild is not None:
-            return guild
-    for guild in bot.guilds:
-        if guild.name.lower() == ref.lower():
+        for guild in guilds:
+            if guild["id"] == int(ref):
+                return guild
+    for guild in guilds:
+        if str(guild["name"]).lower() == ref.lower():
             return guild
     raise CommandError(f"the bot is not in a guild called {ref!r}")
 
 
-def resolve_channel(bot: Any, ref: str) -> Any:
-    """``#general`` (first guild), ``Guild Name/#general``, ``<guild id>/#general`` or an id."""
+def resolve_channel(guilds: Sequence[Guild], ref: str) -> tuple[Guild, Guild]:
+    """The (guild, text channel) for ``#general`` (first guild), ``Guild Name/#general``,
+    ``<guild id>/#general`` or a channel id, in the ``targets`` view's guilds."""
     guild_ref, _, channel_ref = ref.rpartition("/")
     channel_ref = channel_ref.strip()
     if channel_ref.isdigit() and not guild_ref:
-        channel = bot.get_channel(int(channel_ref))
-        if channel is None:
-            raise CommandError(f"unknown channel {channel_ref}")
-        return channel
-    if not bot.guilds:
+        for guild in guilds:
+            for channel in guild["channels"]:
+                if channel["id"] == int(channel_ref):
+                    return guild, channel
+        raise CommandError(f"unknown channel {channel_ref}")
+    if not guilds:
         raise CommandError("the bot is in no guild")
-    guild = resolve_guild(bot, guild_ref) if guild_ref else bot.guilds[0]
+    guild = resolve_guild(guilds, guild_ref) if guild_ref else guilds[0]
     wanted = channel_ref.lstrip("#").lower()
-    for channel in guild.text_channels:
-        if channel.name.lower() == wanted or str(channel.id) == wanted:
-            return channel
-    raise CommandError(f"no text channel #{wanted} in {guild.name}")
+    for channel in guild["channels"]:
+        if str(channel["name"]).lower() == wanted or str(channel["id"]) == wanted:
+            return guild, channel
+    raise CommandError(f"no text channel #{wanted} in {guild['name']}")

@@ -16,12 +16,14 @@ __all__ = ["BotStatus", "PaneTabs", "StatusLine"]
 class BotStatus:
     """What the status line shows."""
 
-    state: str = "starting"  # starting | ready | stopping | stopped | crashed | error
+    state: str = "starting"  # starting | ready | stopping | stopped | crashed | error | lost
     user: str = ""
     sandbox: bool | None = None
     guilds: int = 0
     shards: int = 0
     detail: str = ""
+    #: Attached to a bot in another process: how, its pid and uptime (empty in-process).
+    attached: str = ""
 
 
 _STATE_STYLE = {
@@ -31,6 +33,7 @@ _STATE_STYLE = {
     "stopped": "bold",
     "crashed": "bold red",
     "error": "bold red",
+    "lost": "bold red",
 }
 
 
@@ -55,6 +58,8 @@ class StatusLine(Widget):
         if status.state == "ready":
             shard_word = "shard" if status.shards == 1 else "shards"
             line.append(f"{status.guilds} guilds · {status.shards} {shard_word}  ", style="dim")
+        if status.attached:
+            line.append(f"{status.attached}  ", style="dim")
         line.append(f"● {status.state}", style=_STATE_STYLE.get(status.state, "bold"))
         if status.detail:
             line.append(f"  {status.detail}", style="dim")

@@ -15,9 +15,19 @@ PaletteEntry = tuple[str, str, Callable[[], Any]]
 class _HasEntries(Protocol):
     def palette_entries(self) -> list[PaletteEntry]: ...
 
+    async def refresh_palette(self) -> None: ...
+
 
 class ConsoleProvider(Provider):
-    """Lists what the app's ``palette_entries()`` offers: (title, help, callback)."""
+    """Lists what the app's ``palette_entries()`` offers: (title, help, callback).
+
+    When the palette opens, the app first reads again what the entries name
+    (``refresh_palette()``: extensions, guilds), since the bot may run elsewhere.
+    """
+
+    async def startup(self) -> None:
+        app: _HasEntries = self.app  # type: ignore[assignment]
+        await app.refresh_palette()
 
     def _entries(self) -> list[PaletteEntry]:
         app: _HasEntries = self.app  # type: ignore[assignment]

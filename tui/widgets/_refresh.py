@@ -6,6 +6,8 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from zoryx.readmodel import SourceLost
+
 if TYPE_CHECKING:
     from textual.app import App
 
@@ -24,7 +26,7 @@ class PaneRefresher:
 
     Only the visible pane refreshes on its timer; a refresh still running is never
     stacked with another; a failing refresh is logged once per distinct error (not every
-    tick) and retried on the next one.
+    tick) and retried on the next one; a lost attached bot is not an error to log.
     """
 
     def __init__(self, app: App[Any]) -> None:
@@ -54,6 +56,8 @@ class PaneRefresher:
         try:
             await pane.refresh_data()
             self._errors.pop(pane.pane_id, None)
+        except SourceLost:
+            pass  # an attached bot went away: the pane keeps its last data, the header says so
         except Exception as exc:
             text = f"{type(exc).__name__}: {exc}"
             if self._errors.get(pane.pane_id) != text:

@@ -276,9 +276,7 @@ class GuildBackend:
             raise
         return self._held
 
-    async def _hold(
-        self, ready: asyncio.Future[GuildConnection], release: asyncio.Event
-    ) -> None:
+    async def _hold(self, ready: asyncio.Future[GuildConnection], release: asyncio.Event) -> None:
         try:
             async with self._db.guild_connection(self.guild_id) as handle:
                 ready.set_result(handle)
@@ -289,7 +287,9 @@ class GuildBackend:
                     if not release.is_set() and idle >= self.idle_commit:
                         log.warning(
                             "a transaction on guild %s's database was left open %.0f s "
-                            "without COMMIT; committing it", self.guild_id, idle,
+                            "without COMMIT; committing it",
+                            self.guild_id,
+                            idle,
                         )
                         self._held = None
                         self.in_transaction = False
@@ -360,8 +360,10 @@ class MainBackend:
     def _expire(self) -> None:
         self._timer = None
         if self.in_transaction and self._conn is not None and self._worker is not None:
-            log.warning("a transaction on main.db was left open %.0f s without COMMIT; "
-                        "committing it", time.monotonic() - self._last_use)
+            log.warning(
+                "a transaction on main.db was left open %.0f s without COMMIT; committing it",
+                time.monotonic() - self._last_use,
+            )
             conn = self._conn
             self._worker.submit(_finish("COMMIT"), conn)
             self.in_transaction = False

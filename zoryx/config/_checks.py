@@ -141,7 +141,7 @@ def template(max_len: int, variables: Iterable[str]) -> Check:
 
 
 def _discord_id(path: str, value: object) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**64:
         fail(path, "a Discord ID (a positive integer)", value)

@@ -12,7 +12,6 @@ For the framework switches, a set ``ENABLE_*`` variable wins over the matching
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from dotenv import dotenv_values
 
 from ._errors import ConfigError
 from ._schema import Config, FrameworkConfig
+from ._secrets import config_secrets, is_placeholder, is_secret_key, setting_secrets
 
 __all__ = [
     "ENV_FILENAME",
@@ -30,6 +30,7 @@ __all__ = [
     "check_settings",
     "effective_toggles",
     "is_placeholder",
+    "is_secret_key",
     "load_env",
     "owner_ids",
     "parse_env",
@@ -52,34 +53,7 @@ TOGGLE_ENV_KEYS: Mapping[str, str] = {
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
-_PLACEHOLDER_WORDS = frozenset(
-    {
-        "token",
-        "bottoken",
-        "discordtoken",
-        "changeme",
-        "changemeplease",
-        "placeholder",
-        "none",
-        "null",
-        "xxx",
-        "secret",
-        "apikey",
-        "geminiapikey",
-        "id",
-        "ownerid",
-    }
-)
 _MIN_IPC_SECRET = 16
-
-
-def is_placeholder(value: str) -> bool:
-    """True for example values such as ``Bot_Token``, ``your_token_here`` or ``<token>``."""
-    stripped = value.strip()
-    if not stripped or (stripped.startswith("<") and stripped.endswith(">")):
-        return True
-    norm = re.sub(r"[^a-z0-9]", "", stripped.lower())
-    return norm.startswith("your") or norm in _PLACEHOLDER_WORDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +85,9 @@ class EnvSettings:
     gemini_model: str = "gemini-2.5-flash-lite"
     sandbox_url: str | None = None
     sandbox_token: str | None = field(default=None, repr=False)
+    #: Values of every secret-named key (``*_TOKEN``, ``*_KEY``, ``*_PASSWORD``…) and URL
+    #: passwords, from .env and the process environment: what logs and faces redact.
+    secret_values: tuple[str, ...] = field(default=(), repr=False)
     toggle_overrides: Mapping[str, bool] = field(default_factory=dict, hash=False)
     env_file: Path | None = None
 
@@ -256,6 +233,9 @@ def parse_env(values: Mapping[str, str], *, env_file: Path | None = None) -> Env
         gemini_model=r.text("GEMINI_MODEL", "gemini-2.5-flash-lite"),
         sandbox_url=sandbox_url,
         sandbox_token=sandbox_token,
+        secret_values=tuple(
+            dict.fromkeys(s for key, value in values.items() for s in setting_secrets(key, value))
+        ),
         toggle_overrides=overrides,
         env_file=env_file,
     )
@@ -310,10 +290,15 @@ def effective_toggles(config: Config, env: EnvSettings) -> dict[str, bool]:
     return result
 
 
-def secrets(env: EnvSettings) -> list[str]:
-    """The secret values to redact from logs: token, IPC secret, Gemini key, sandbox token."""
-    values = (env.discord_token, env.shard_ipc_secret, env.gemini_api_key, env.sandbox_token)
-    return [v for v in values if v]
+def secrets(env: EnvSettings, config: Config | None = None) -> list[str]:
+    """The secret values to redact: the token, IPC secret, Gemini key and sandbox token,
+    every other secret-named .env / environment value and URL password, and (given
+    ``config``) config.json values under secret-named keys."""
+    values = [env.discord_token, env.shard_ipc_secret, env.gemini_api_key, env.sandbox_token]
+    values += env.secret_values
+    if config is not None:
+        values += config_secrets(config.to_dict())
+    return list(dict.fromkeys(v for v in values if v))
 
 
 def owner_ids(config: Config, env: EnvSettings) -> frozenset[int]:

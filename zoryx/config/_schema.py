@@ -12,6 +12,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..refusals import REPLY_WINDOW_SECONDS
 from . import _checks as c
 from ._errors import ConfigError
 
@@ -131,6 +132,11 @@ class ExtensionsConfig:
 class CooldownsConfig:
     default_rate: int = _key(3, c.integer(1, 10_000), "uses allowed per period")
     default_per: float = _key(5.0, c.number(0, 86400, above_lo=True), "period in seconds")
+    error_reply_window: float = _key(
+        REPLY_WINDOW_SECONDS,
+        c.number(0, 3600),
+        "seconds in which a member gets one refusal/error reply at most (0: no limit)",
+    )
 
 
 @dataclass(slots=True)
@@ -194,6 +200,12 @@ class Config:
 
     prefix: str = _key("!", c.text(10), "default command prefix")
     allow_mention_prefix: bool = _key(True, c.boolean, "accept @bot as a prefix")
+    allow_mass_mentions: bool = _key(
+        False,
+        c.boolean,
+        "let the bot's messages ping @everyone, @here and roles by default "
+        "(off: a command opts in with allowed_mentions)",
+    )
     owner_ids: list[int] = field(
         default_factory=list,
         metadata=_meta(c.id_list, "extra owner IDs (BOT_OWNER_ID comes from .env)"),

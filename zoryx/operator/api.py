@@ -10,11 +10,14 @@ import asyncio
 import enum
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..redaction import redactor_of
+from ..refusals import Refusal, RefusalLog
 from ..storage.audit import AuditLog
 from .paths import CheckedPath, PathRefused, check_path, is_secret, open_for_reading
 
@@ -78,6 +81,10 @@ ACTIONS: dict[str, Role] = {
     "cleanup_orphans": Role.OWNER,
     "set_hook_enabled": Role.HELPER,
     "reset_hook_circuit": Role.HELPER,
+    "run_in_sandbox": Role.OWNER,  # acts as a sandbox user
+    "sandbox_say": Role.OWNER,  # acts as any sandbox user
+    "sandbox_slash": Role.OWNER,  # acts as any sandbox user
+    "sandbox_simulator": Role.OWNER,  # makes sandbox users act
 }
 
 
@@ -91,12 +98,21 @@ class OperatorAPI:
     """
 
     def __init__(
-        self, bot: ZoryxBot, root: Path, shutdown: Callable[[str], Awaitable[None]] | None = None
+        self,
+        bot: ZoryxBot,
+        root: Path,
+        shutdown: Callable[[str], Awaitable[None]] | None = None,
+        events: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
         self.bot = bot
         self.root = root.resolve()
-        self.audit = AuditLog(bot.services.db)
+        self.audit = AuditLog(bot.services.db, redactor_of(bot).redact)
         self._shutdown = shutdown
+        # Refused attempts (here and in Discord's command checks): audited, and logged at
+        # most once per user and action per minute.
+        self.refusals = RefusalLog(self._record_refusal)
+        # Publishes each audit record as an "audit" event (consoles see each other's acts).
+        self._events = events
 
     def role_for_user(self, user_id: int) -> Role:
         return Role.OWNER if user_id in self.bot.services.owner_ids else Role.VISITOR
@@ -111,7 +127,11 @@ class OperatorAPI:
     ) -> T:
         needed = ACTIONS[action]
         if actor.role < needed:
-            await self._record(actor, action, target, False, f"denied: needs {needed.name.lower()}")
+            role = actor.role.name.lower()
+            reason = f"needs the {needed.name.lower()} role"
+            await self.refusals.refused(
+                Refusal(actor.name, role, actor.source, action, str(target), reason)
+            )
             raise PermissionDenied(f"{action} needs the {needed.name.lower()} role")
         try:
             result = await work()
@@ -131,6 +151,7 @@ class OperatorAPI:
     async def _record(
         self, actor: Actor, action: str, target: str | _Target, ok: bool, detail: str
     ) -> None:
+        detail = self.audit.redact(detail)  # error texts go to main.db and to the consoles
         try:
             await self.audit.record(
                 actor=actor.name,
@@ -143,6 +164,25 @@ class OperatorAPI:
             )
         except Exception:  # the audit must never hide the action's own result
             log.exception("could not write the audit record for %s", action)
+        if self._events is not None:
+            self._events(
+                "audit",
+                {
+                    "time": time.time(),
+                    "actor": actor.name,
+                    "role": actor.role.name.lower(),
+                    "source": actor.source,
+                    "action": action,
+                    "target": str(target),
+                    "ok": ok,
+                    "detail": detail[:2000],
+                },
+            )
+
+    async def _record_refusal(self, refusal: Refusal, detail: str) -> None:
+        """The audit record of a refusal (see :class:`~zoryx.refusals.RefusalLog`)."""
+        actor = Actor(refusal.who, Role[refusal.role.upper()], refusal.source)
+        await self._record(actor, refusal.action, refusal.where, False, detail)
 
     # -- extensions --------------------------------------------------------------------
     async def reload_extension(self, actor: Actor, name: str) -> ExtensionInfo:
@@ -306,8 +346,10 @@ class OperatorAPI:
             services = self.bot.services
             before = services.store.metrics().cache_size
             services.store.clear_cache()
-            return {"atomic_cache_entries_cleared": before,
-                    "guild_cache_entries_cleared": services.db.clear_caches()}
+            return {
+                "atomic_cache_entries_cleared": before,
+                "guild_cache_entries_cleared": services.db.clear_caches(),
+            }
 
         return await self._act(actor, "clear_caches", "caches", work)
 
@@ -331,6 +373,7 @@ class OperatorAPI:
             except KeyError:
                 raise OperatorError(f"unknown hook {hook_id}") from None
             await hooks.save()  # kept across restarts, whichever face asked
+
         await self._act(actor, "set_hook_enabled", f"{hook_id}={enabled}", work)
 
     async def reset_hook_circuit(self, actor: Actor, hook_id: str) -> None:
@@ -339,13 +382,16 @@ class OperatorAPI:
                 self._hooks().reset_circuit(hook_id)
             except KeyError:
                 raise OperatorError(f"unknown hook {hook_id}") from None
+
         await self._act(actor, "reset_hook_circuit", hook_id, work)
 
     async def cleanup_orphans(self, actor: Actor) -> list[int]:
         """Delete the stored data of guilds the bot is no longer in."""
+
         async def work() -> list[int]:
             active = {guild.id for guild in self.bot.guilds}
             return await self.bot.services.db.cleanup_orphans(active)
+
         return await self._act(actor, "cleanup_orphans", "guild data", work)
 
     async def shutdown(self, actor: Actor, reason: str = "operator request") -> None:
@@ -355,6 +401,112 @@ class OperatorAPI:
             await self._shutdown(reason)
 
         await self._act(actor, "shutdown", "bot", work)
+
+    async def run_in_sandbox(
+        self,
+        actor: Actor,
+        channel_id: int,
+        command: str,
+        args: str = "",
+        slash: bool = False,
+        user: str = "owner",
+        timeout: float = 8.0,
+    ) -> dict[str, Any]:
+        """Run ``command`` in the embedded sandbox as its user ``user``, in ``channel_id``.
+
+        A prefix command is said with the guild's prefix; a slash command gets ``args`` as
+        ``name=value`` options. Returns ``{"answered": bool, "text": the bot's answer}``.
+        """
+        where = _Target(f"{user} in {channel_id}: {command}")
+
+        async def work() -> dict[str, Any]:
+            sandbox = self.bot.services.sandbox
+            channel = self.bot.get_channel(channel_id)
+            if sandbox is None:
+                raise OperatorError("running commands needs the embedded sandbox Discord")
+            guild = getattr(channel, "guild", None)
+            if guild is None:
+                raise OperatorError(f"unknown guild text channel {channel_id}")
+            member = sandbox.user(user)
+            try:
+                if slash:
+                    options = dict(part.split("=", 1) for part in args.split() if "=" in part)
+                    where.text = f"{user} in {channel_id}: /{command} {args}".rstrip()
+                    handle = await member.slash(command, channel_id, **options)
+                    result = await handle.response(timeout=timeout)
+                    return {"answered": True, "text": result.text() or "(empty answer)"}
+                prefix, _ = await self.bot.prefixes.for_guild(guild.id)
+                content = f"{prefix}{command} {args}".rstrip()
+                where.text = f"{user} in {channel_id}: {content}"
+                sandbox.skip_existing(channel_id)
+                await member.say(channel_id, content)
+                message = await sandbox.expect_message(channel_id, timeout=timeout)
+            except TimeoutError:
+                return {"answered": False, "text": ""}
+            return {"answered": True, "text": message.text() or "(empty message)"}
+
+        return await self._act(actor, "run_in_sandbox", where, work)
+
+    # -- the sandbox Discord's users (zoryx.operator.sandbox_users) ----------------------
+    def _sandbox(self) -> Any:
+        sandbox = self.bot.services.sandbox
+        if sandbox is None:
+            raise OperatorError("this needs the embedded sandbox Discord")
+        return sandbox
+
+    async def sandbox_say(
+        self, actor: Actor, user: int | str, channel_id: int, text: str
+    ) -> dict[str, Any]:
+        """Post ``text`` as the sandbox user ``user``; the bot's answers are read with the
+        ``sandbox_messages`` view (``after`` the returned ``id``)."""
+        from . import sandbox_users
+
+        where = _Target(f"as {user} in {channel_id}")
+
+        async def work() -> dict[str, Any]:
+            sent = await sandbox_users.say(self._sandbox(), user, channel_id, text)
+            where.text = f"as {sent['user']} in {sent['channel']}"
+            return sent
+
+        return await self._act(actor, "sandbox_say", where, work)
+
+    async def sandbox_slash(
+        self,
+        actor: Actor,
+        user: int | str,
+        channel_id: int,
+        command: str,
+        options: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Run the slash ``command`` as the sandbox user ``user``; the answer is read with
+        the ``sandbox_interaction`` view (the returned ``interaction_id``)."""
+        from . import sandbox_users
+
+        where = _Target(f"/{command} as {user} in {channel_id}")
+
+        async def work() -> dict[str, Any]:
+            started = await sandbox_users.slash(
+                self._sandbox(), user, channel_id, command, options or {}
+            )
+            where.text = f"/{command} as {started['user']} in {started['channel']}"
+            return started
+
+        return await self._act(actor, "sandbox_slash", where, work)
+
+    async def sandbox_simulator(
+        self, actor: Actor, running: bool | None = None, rate_per_minute: float | None = None
+    ) -> dict[str, Any] | None:
+        """Start/stop the sandbox's activity simulator and/or set its pace; its figures."""
+        from . import sandbox_users
+
+        state = {True: "start", False: "stop", None: "pace"}[running]
+        target = f"simulator {state}" + (f" at {rate_per_minute:g}/min" if rate_per_minute else "")
+
+        async def work() -> dict[str, Any] | None:
+            prefix = str(self.bot.services.config.prefix)
+            return sandbox_users.set_simulator(self._sandbox(), prefix, running, rate_per_minute)
+
+        return await self._act(actor, "sandbox_simulator", target, work)
 
 
 class _Target:

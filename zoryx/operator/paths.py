@@ -22,6 +22,9 @@ SECRET_PATTERNS = (
     ".git",
     ".netrc",
     "*.sqlite-journal",
+    "sandbox.json",  # the running sandbox's control token (data/)
+    "control_tokens.json",  # hashes of the control socket's tokens (data/)
+    "zoryx.sock",  # the control socket itself
 )
 ALLOWED_SECRET_LIKE = (".env.example",)
 # Live SQLite files: never read or written as text (they change under the reader).

@@ -96,7 +96,7 @@ def user_id_of(state: SandboxState, value: Any) -> int:
 def role_id_of(guild: GuildState | None, value: Any) -> int:
     if guild is None or isinstance(value, bool):
         raise unknown("role")
-    if isinstance(value, int) or str(value).isdigit():
+    if isinstance(value, int) or (str(value).isascii() and str(value).isdigit()):
         if int(value) in guild.roles:
             return int(value)
     for role in guild.roles.values():
@@ -108,7 +108,7 @@ def role_id_of(guild: GuildState | None, value: Any) -> int:
 def channel_id_of(guild: GuildState | None, value: Any) -> int:
     if guild is None or isinstance(value, bool):
         raise unknown("channel")
-    if isinstance(value, int) or str(value).isdigit():
+    if isinstance(value, int) or (str(value).isascii() and str(value).isdigit()):
         if int(value) in guild.channels:
             return int(value)
     for chan in guild.channels.values():

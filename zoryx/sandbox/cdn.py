@@ -64,7 +64,9 @@ def _attachment_handler(
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def attachment(request: web.Request) -> web.StreamResponse:
         raw_id = request.match_info["attachment_id"]
-        entry = state.attachments.get(int(raw_id)) if raw_id.isdigit() else None
+        entry = (
+            state.attachments.get(int(raw_id)) if raw_id.isascii() and raw_id.isdigit() else None
+        )
         if entry is None or entry[0] != request.match_info["filename"]:
             return web.Response(status=404, text="Not Found")
         _, ctype, data = entry

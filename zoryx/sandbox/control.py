@@ -178,7 +178,11 @@ class ControlAPI:
         return SandboxMessage(msg)
 
     def _record(self, iid: int | str) -> InteractionRecord:
-        record = self.server.state.interactions.by_id.get(int(iid)) if str(iid).isdigit() else None
+        record = (
+            self.server.state.interactions.by_id.get(int(iid))
+            if str(iid).isascii() and str(iid).isdigit()
+            else None
+        )
         if record is None:
             raise unknown("interaction")
         return record
@@ -337,7 +341,7 @@ class ControlAPI:
         limit = call.limit("limit", 50, 1_000) or 50
         after, before = call.query.get("after"), call.query.get("before")
         for name, value in (("after", after), ("before", before)):
-            if value is not None and not value.isdigit():
+            if value is not None and not (value.isascii() and value.isdigit()):
                 raise invalid_form(name, "NUMBER_TYPE_COERCE", f"Value {value!r} is not snowflake.")
 
         def select() -> list[dict[str, Any]]:

@@ -43,7 +43,7 @@ class Body:
 
     def snowflake(self, name: str) -> int:
         value = self.required(name)
-        if isinstance(value, bool) or not str(value).isdigit():
+        if isinstance(value, bool) or not (str(value).isascii() and str(value).isdigit()):
             raise invalid_form(name, "NUMBER_TYPE_COERCE", f"Value {value!r} is not snowflake.")
         return int(value)
 
@@ -115,7 +115,7 @@ class Call:
 
     def limit(self, name: str, default: int, maximum: int) -> int:
         raw = self.query.get(name, default)
-        if not str(raw).isdigit() or not 0 <= int(raw) <= maximum:
+        if not (str(raw).isascii() and str(raw).isdigit()) or not 0 <= int(raw) <= maximum:
             raise invalid_form(name, "NUMBER_TYPE_MAX", f"Must be between 0 and {maximum}.")
         return int(raw)
 

@@ -15,6 +15,14 @@ from aiohttp import WSMsgType, web
 
 from .constants import EVENT_INTENTS, PRIVILEGED_INTENTS, Close, Intent, Op, Perm
 from .gateway_conn import Connection, GatewayFaults, GatewayOptions, Session
+from .gateway_payloads import (
+    PayloadRejected,
+    parse_identify,
+    parse_presence,
+    parse_request_members,
+    parse_resume,
+    parse_voice_state,
+)
 from .permissions import channel_permissions
 from .snowflake import shard_for
 
@@ -222,10 +230,17 @@ class Gateway:
                 try:
                     payload = json.loads(raw)
                     op = payload["op"]
-                except (ValueError, KeyError, TypeError):
+                except (ValueError, KeyError, TypeError, RecursionError):
                     conn.close_soon(Close.DECODE_ERROR, "Error while decoding payload.")
                     break
-                await self._handle_op(conn, op, payload.get("d"))
+                if not isinstance(op, int) or isinstance(op, bool):
+                    conn.close_soon(Close.DECODE_ERROR, "Error while decoding payload.")
+                    break
+                try:
+                    await self._handle_op(conn, op, payload.get("d"))
+                except PayloadRejected as exc:
+                    log.info("gateway payload (op %s) rejected: %s", op, exc.reason)
+                    conn.close_soon(exc.code, exc.reason)
                 if conn.closed:
                     break
         finally:
@@ -271,18 +286,19 @@ class Gateway:
             conn.last_heartbeat = time.monotonic()
             await self._ack(conn)
         elif op == Op.IDENTIFY:
-            self._identify(conn, d or {})
+            self._identify(conn, d)
         elif op == Op.RESUME:
-            self._resume(conn, d or {})
+            self._resume(conn, d)
         elif conn.session is None:
             conn.close_soon(Close.NOT_AUTHENTICATED, "Not authenticated.")
         elif op == Op.REQUEST_GUILD_MEMBERS:
-            self._request_members(conn.session, d or {})
+            self._request_members(conn.session, d)
         elif op == Op.PRESENCE_UPDATE:
-            conn.session.presence = d
-            self._bot_presence(conn.session, d or {})
+            presence = parse_presence(d)
+            conn.session.presence = presence
+            self._bot_presence(conn.session, presence)
         elif op == Op.VOICE_STATE_UPDATE:
-            self._bot_voice(conn.session, d or {})
+            self._bot_voice(conn.session, d)
         else:
             conn.close_soon(Close.UNKNOWN_OPCODE, "Unknown opcode.")
 
@@ -297,28 +313,16 @@ class Gateway:
         # send_op does nothing once the connection is closed.
         asyncio.get_running_loop().call_later(delay, conn.send_op, Op.HEARTBEAT_ACK, None)
 
-    def _identify(self, conn: Connection, d: dict[str, Any]) -> None:
+    def _identify(self, conn: Connection, d: Any) -> None:
         if conn.session is not None:
             conn.close_soon(Close.ALREADY_AUTHENTICATED, "Already authenticated.")
             return
-        token = str(d.get("token", ""))
-        token = token[4:] if token.startswith("Bot ") else token
-        app = self.state.app_for_token(token)
+        request = parse_identify(d, _ALL_INTENTS)  # wrong types: 4002, shard 4010, bits 4013
+        app = self.state.app_for_token(request.token)
         if app is None:
             conn.close_soon(Close.AUTHENTICATION_FAILED, "Authentication failed.")
             return
-        shard = d.get("shard") or [0, 1]
-        try:
-            shard_id, shard_count = int(shard[0]), int(shard[1])
-        except (TypeError, ValueError, IndexError):
-            shard_id, shard_count = -1, 0
-        if shard_count < 1 or not 0 <= shard_id < shard_count:
-            conn.close_soon(Close.INVALID_SHARD, "Invalid shard.")
-            return
-        intents = int(d.get("intents", 0))
-        if intents & ~_ALL_INTENTS:
-            conn.close_soon(Close.INVALID_INTENTS, "Invalid intent(s).")
-            return
+        shard_id, shard_count, intents = request.shard_id, request.shard_count, request.intents
         if intents & PRIVILEGED_INTENTS & ~app.privileged_granted:
             conn.close_soon(Close.DISALLOWED_INTENTS, "Disallowed intent(s).")
             return
@@ -331,11 +335,11 @@ class Gateway:
             intents,
             buffer=deque(maxlen=self.options.replay_buffer),
         )
-        session.presence = d.get("presence")
+        session.presence = request.presence
         self.sessions[session.id] = session
         session.conn = conn
         conn.session = session
-        large = int(d.get("large_threshold", 250))
+        large = request.large_threshold
         guilds = [
             g
             for g in self.state.guilds.values()
@@ -373,14 +377,13 @@ class Gateway:
             )
             self.send_to(session, "GUILD_CREATE", payload)
 
-    def _resume(self, conn: Connection, d: dict[str, Any]) -> None:
-        token = str(d.get("token", ""))
-        token = token[4:] if token.startswith("Bot ") else token
-        session = self.sessions.get(str(d.get("session_id")))
-        if session is None or session.app.token != token:
+    def _resume(self, conn: Connection, d: Any) -> None:
+        request = parse_resume(d)
+        session = self.sessions.get(request.session_id)
+        if session is None or session.app.token != request.token:
             conn.send_op(Op.INVALID_SESSION, False)
             return
-        seq = int(d.get("seq") or 0)
+        seq = request.seq
         if session.buffer and seq < session.buffer[0][0] - 1:
             conn.send_op(Op.INVALID_SESSION, False)
             del self.sessions[session.id]
@@ -396,16 +399,15 @@ class Gateway:
                 conn.send(text)
         self._deliver(session, "RESUMED", '{"_trace":["zoryx-sandbox"]}')
 
-    def _request_members(self, session: Session, d: dict[str, Any]) -> None:
-        gid = int(d.get("guild_id", 0))
+    def _request_members(self, session: Session, d: Any) -> None:
+        request = parse_request_members(d)
+        gid = request.guild_id
         guild = self.state.guilds.get(gid)
         if guild is None or session.app.bot_id not in guild.members:
             return
-        query = d.get("query")
-        limit = int(d.get("limit") or 0)
-        ids = d.get("user_ids")
-        if ids is not None:
-            wanted = [int(u) for u in (ids if isinstance(ids, list) else [ids])]
+        query, limit = request.query, request.limit
+        if request.user_ids is not None:
+            wanted = request.user_ids
             uids = [u for u in wanted if u in guild.members]
             not_found = [str(u) for u in wanted if u not in guild.members]
         else:
@@ -427,10 +429,10 @@ class Gateway:
             }
             if not_found and index == 0:
                 data["not_found"] = not_found
-            if d.get("presences"):
+            if request.presences:
                 data["presences"] = [guild.presences[u] for u in part if u in guild.presences]
-            if d.get("nonce") is not None:
-                data["nonce"] = d["nonce"]
+            if request.nonce is not None:
+                data["nonce"] = request.nonce
             self.send_to(session, "GUILD_MEMBERS_CHUNK", data)
 
     def _bot_presence(self, session: Session, d: dict[str, Any]) -> None:
@@ -450,21 +452,20 @@ class Gateway:
                 }
                 guild.presences[bot_id] = presence
 
-    def _bot_voice(self, session: Session, d: dict[str, Any]) -> None:
-        gid = int(d.get("guild_id") or 0)
-        guild = self.state.guilds.get(gid)
+    def _bot_voice(self, session: Session, d: Any) -> None:
+        request = parse_voice_state(d)
+        guild = self.state.guilds.get(request.guild_id)
         if guild is None:
             return
         from .voice import set_voice_state
 
-        channel_id = d.get("channel_id")
         set_voice_state(
             self.state,
             guild,
             session.app.bot_id,
-            int(channel_id) if channel_id else None,
-            self_mute=bool(d.get("self_mute")),
-            self_deaf=bool(d.get("self_deaf")),
+            request.channel_id or None,
+            self_mute=request.self_mute,
+            self_deaf=request.self_deaf,
         )
 
     # -- fault injection -----------------------------------------------------------------

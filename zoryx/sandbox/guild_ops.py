@@ -168,7 +168,7 @@ def boolean(value: Any, field: str) -> bool:
 
 
 def snowflake(value: Any, field: str) -> int:
-    if isinstance(value, bool) or not str(value).isdigit():
+    if isinstance(value, bool) or not (str(value).isascii() and str(value).isdigit()):
         raise invalid_form(field, "NUMBER_TYPE_COERCE", f'Value "{value}" is not snowflake.')
     return int(value)
 

@@ -210,7 +210,9 @@ class InteractionStore:
                     msg = message
                 else:
                     msg = state.edit_message(
-                        int(message["channel_id"]), int(message["id"]), changes
+                        int(message["channel_id"]),
+                        int(message["id"]),
+                        {**changes, "allowed_mentions": data.get("allowed_mentions")},
                     )
                 record.original = msg
                 resource["message"] = msg
@@ -350,6 +352,7 @@ class InteractionStore:
             msg["edited_timestamp"] = payloads.iso()
             out = msg
         else:
+            changes["allowed_mentions"] = data.get("allowed_mentions")
             out = self.state.edit_message(int(msg["channel_id"]), int(msg["id"]), changes)
         if message_id == "@original" or (record.original and record.original["id"] == out["id"]):
             record.original = out

@@ -76,9 +76,18 @@ async def command_load(
     return LoadResult(total, answered, time.perf_counter() - start, in_flight)
 
 
-async def paced_load(state: SandboxState, channel_id: int, user_id: int, bot_id: int, *,
-                     rate: float, seconds: float, content: str = "!ping",
-                     raw: bool = False, poisson: bool = False) -> dict[str, Any]:
+async def paced_load(
+    state: SandboxState,
+    channel_id: int,
+    user_id: int,
+    bot_id: int,
+    *,
+    rate: float,
+    seconds: float,
+    content: str = "!ping",
+    raw: bool = False,
+    poisson: bool = False,
+) -> dict[str, Any]:
     """Send ``content`` at ``rate`` per second for ``seconds``; time each bot reply.
 
     Messages go out evenly spaced, or with ``poisson`` at random moments (exponential gaps
@@ -95,8 +104,12 @@ async def paced_load(state: SandboxState, channel_id: int, user_id: int, bot_id:
 
     def on_event(event: Event) -> None:
         data = event.data
-        if (event.name == "MESSAGE_CREATE" and data.get("channel_id") == str(channel_id)
-                and data["author"]["id"] == str(bot_id) and len(latencies) < len(sent)):
+        if (
+            event.name == "MESSAGE_CREATE"
+            and data.get("channel_id") == str(channel_id)
+            and data["author"]["id"] == str(bot_id)
+            and len(latencies) < len(sent)
+        ):
             latencies.append(time.perf_counter() - sent[len(latencies)])
             if len(latencies) >= total:
                 all_answered.set()
@@ -122,9 +135,13 @@ async def paced_load(state: SandboxState, channel_id: int, user_id: int, bot_id:
     def pct(p: float) -> float:
         return round(ms[min(len(ms) - 1, int(len(ms) * p))], 2) if ms else 0.0
 
-    result: dict[str, Any] = {"sent": len(sent), "answered": len(latencies),
-                              "p50_ms": pct(0.50), "p99_ms": pct(0.99),
-                              "max_ms": round(ms[-1], 2) if ms else 0.0}
+    result: dict[str, Any] = {
+        "sent": len(sent),
+        "answered": len(latencies),
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "max_ms": round(ms[-1], 2) if ms else 0.0,
+    }
     if raw:
         result["latencies_ms"] = [round(v * 1000, 3) for v in latencies]
     return result

@@ -27,7 +27,7 @@ def find_guild(state: SandboxState, ref: GuildRef = None) -> GuildState:
         for guild in state.guilds.values():
             return guild
         raise unknown("guild")
-    if isinstance(ref, int) or str(ref).isdigit():
+    if isinstance(ref, int) or (str(ref).isascii() and str(ref).isdigit()):
         return state.guild_or_404(int(ref))
     name = str(ref).lower()
     for guild in state.guilds.values():
@@ -47,7 +47,7 @@ def find_channel(state: SandboxState, ref: ChannelRef, guild: GuildRef = None) -
         return ref.channel_id
     if isinstance(ref, dict):
         return int(ref.get("channel_id") or ref["id"])
-    if isinstance(ref, int) or str(ref).isdigit():
+    if isinstance(ref, int) or (str(ref).isascii() and str(ref).isdigit()):
         return int(ref)
     name = str(ref).lstrip("#").lower()
     for channel in find_guild(state, guild).channels.values():

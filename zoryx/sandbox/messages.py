@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +9,12 @@ from . import payloads
 from .components import stored_components
 from .constants import THREAD_TYPES, Perm
 from .errors import DiscordAPIError, empty_message, invalid_form, unknown
-from .mentions import check_allowed_mentions, mentions_replied_user
+from .mentions import (
+    check_allowed_mentions,
+    may_mass_mention,
+    mentions_replied_user,
+    resolve_pings,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -18,9 +22,6 @@ if TYPE_CHECKING:
     from .snowflake import SnowflakeGenerator
     from .state import GuildState
 
-_USER_MENTION = re.compile(r"<@!?(\d{15,21})>")
-_ROLE_MENTION = re.compile(r"<@&(\d{15,21})>")
-_CHANNEL_MENTION = re.compile(r"<#(\d{15,21})>")
 MAX_CONTENT = 2000
 MAX_EMBEDS = 10
 
@@ -105,34 +106,27 @@ class MessageOps:
         return msg
 
     def _mentions(
-        self, guild: GuildState | None, content: str, allowed: dict[str, Any] | None
+        self,
+        channel: dict[str, Any],
+        content: str,
+        allowed: dict[str, Any] | None,
+        author_id: int,
+        *,
+        webhook: bool,
     ) -> tuple[list[dict[str, Any]], list[str], bool]:
-        parse = None if allowed is None else set(allowed.get("parse", []))
-        allowed_users = {str(u) for u in (allowed or {}).get("users") or []}
-        users: list[dict[str, Any]] = []
-        seen: set[int] = set()
-        for match in _USER_MENTION.finditer(content):
-            uid = int(match.group(1))
-            if uid in seen or uid not in self.users:
-                continue
-            if parse is not None and "users" not in parse and str(uid) not in allowed_users:
-                continue
-            seen.add(uid)
-            users.append(self._mention_entry(guild, uid))
-        allowed_roles = {str(r) for r in (allowed or {}).get("roles") or []}
-        roles: list[str] = []
-        if guild is not None:
-            for match in _ROLE_MENTION.finditer(content):
-                rid = match.group(1)
-                if int(rid) not in guild.roles or rid in roles:
-                    continue
-                if parse is not None and "roles" not in parse and rid not in allowed_roles:
-                    continue
-                roles.append(rid)
-        everyone = ("@everyone" in content or "@here" in content) and (
-            parse is None or "everyone" in parse
+        """``mentions``, ``mention_roles`` and ``mention_everyone`` of a message, by
+        Discord's rules (see :mod:`.mentions`): the author's permissions decide whether
+        ``@everyone``/``@here`` and roles that are not mentionable ping."""
+        guild = self.guild_of_channel(int(channel["id"]))
+        pings = resolve_pings(
+            content,
+            allowed,
+            known_users=self.users,
+            roles=guild.roles if guild is not None else None,
+            mass=may_mass_mention(guild, channel, author_id, webhook=webhook),
         )
-        return users, roles, everyone
+        users = [self._mention_entry(guild, uid) for uid in pings.user_ids]
+        return users, pings.role_ids, pings.everyone
 
     def _mention_entry(self, guild: GuildState | None, uid: int) -> dict[str, Any]:
         entry = payloads.public_user(self.users[uid])
@@ -205,7 +199,9 @@ class MessageOps:
         )
         check_allowed_mentions(allowed_mentions)
         components = stored_components(components)
-        mentions, mention_roles, everyone = self._mentions(guild, content, allowed_mentions)
+        mentions, mention_roles, everyone = self._mentions(
+            channel, content, allowed_mentions, author_id, webhook=webhook is not None
+        )
         referenced = None
         if message_reference and message_reference.get("message_id"):
             ref_channel = int(message_reference.get("channel_id") or channel_id)
@@ -303,9 +299,14 @@ class MessageOps:
                 ping = referenced is not None and any(
                     m["id"] == referenced["author"]["id"] for m in msg.get("mentions", ())
                 )
-            mentions, roles, everyone = self._mentions(guild, msg["content"], allowed)
+            # Permissions are the author's at the time of the edit; a plain webhook's
+            # message (not an interaction response) keeps the webhook's freedom.
+            author_id = int(msg["author"]["id"])
+            webhook = bool(msg.get("webhook_id")) and "interaction_metadata" not in msg
+            mentions, roles, everyone = self._mentions(
+                self.channel_or_404(channel_id), msg["content"], allowed, author_id, webhook=webhook
+            )
             if ping:
-                author_id = int(msg["author"]["id"])
                 mentions = self._with_replied_user(guild, mentions, referenced, author_id)
             msg.update(mentions=mentions, mention_roles=roles, mention_everyone=everyone)
         msg["edited_timestamp"] = payloads.iso()

@@ -106,6 +106,9 @@ class SandboxServer:
         rest_commands.setup(self.rest)
         for module in _extra_route_modules():
             module.setup(self.rest)
+        # REST routes read bodies themselves, token first and with per-route caps
+        # (rest/bodies.py); this cap only bounds the control API's JSON (base64 uploads),
+        # which answers loopback clients holding the control token, checked first.
         self.app = web.Application(client_max_size=64 << 20)
         self.app.router.add_get("/gateway", self.gateway.handle)
         self.app.router.add_get("/", self._index)

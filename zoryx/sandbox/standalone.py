@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import signal
 import sys
 from typing import TextIO
@@ -38,6 +39,37 @@ def build_sandbox(
             names = ", ".join(sorted(WORLDS))
             raise ValueError(f"unknown world {world!r} (choose one of: {names})") from None
     return Sandbox(host=host, port=port, shards=shards, strict_rate_limits=strict, world=builder)
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine (127.0.0.0/8, ::1)."""
+    name = host.strip().strip("[]")
+    if name.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name.split("%")[0]).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to a public interface
+
+
+def exposure_warning(host: str, port: int) -> str | None:
+    """The warning printed when the sandbox listens beyond loopback (``None`` otherwise)."""
+    if is_loopback_host(host):
+        return None
+    rule = "!" * 78
+    return f"""\
+{rule}
+WARNING: the sandbox Discord is listening on {host}:{port}, not only on loopback.
+It is a test server with NO real authentication and no encryption:
+  - anyone on the network who reaches it and learns the bot token can act as the bot,
+    and that token travels in clear text over plain HTTP and websockets;
+  - its webhook, interaction and CDN URLs need no token at all, so anyone can post
+    through them and download every uploaded file;
+  - only the control API (acting as users) still refuses non-loopback clients.
+Treat everything in it as public. Use --host 127.0.0.1 (the default) unless this
+network is yours alone.
+{rule}
+"""
 
 
 def banner(sandbox: Sandbox, world: str, simulate: float = 0.0) -> str:
@@ -79,9 +111,11 @@ async def serve_standalone(
     simulate: float = 0.0,
     out: TextIO | None = None,
     stop: asyncio.Event | None = None,
+    err: TextIO | None = None,
 ) -> None:
     """Serve ``sandbox`` on the running loop until SIGINT/SIGTERM (or ``stop`` is set)."""
     stream = out if out is not None else sys.stdout
+    errors = err if err is not None else sys.stderr
     stop_event = stop if stop is not None else asyncio.Event()
     loop = asyncio.get_running_loop()
     installed: list[signal.Signals] = []
@@ -98,6 +132,10 @@ async def serve_standalone(
     simulator: ActivitySimulator | None = None
     try:
         await sandbox.start()
+        warning = exposure_warning(sandbox.host, sandbox.port)
+        if warning is not None:
+            errors.write(warning)
+            errors.flush()
         if simulate > 0:
             simulator = ActivitySimulator(sandbox, simulate)
             sandbox.simulator = simulator  # type: ignore[attr-defined]

@@ -205,7 +205,7 @@ class SandboxState(MessageOps):
 
     def find_user(self, name_or_id: str | int) -> dict[str, Any]:
         """Look a user up by id or (case-insensitive) username."""
-        if isinstance(name_or_id, int) or str(name_or_id).isdigit():
+        if isinstance(name_or_id, int) or (str(name_or_id).isascii() and str(name_or_id).isdigit()):
             return self.user_or_404(int(name_or_id))
         uid = self.usernames.get(str(name_or_id).lower().lstrip("@"))
         if uid is None:

@@ -14,6 +14,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from .private_files import PRIVATE_MODE, make_private
+
 __all__ = [
     "TEMP_NAME_RE",
     "TEMP_SUFFIX",
@@ -58,18 +60,18 @@ def original_name_of_temp(name: str) -> str | None:
     return match.group("name") if match else None
 
 
-def _open_temp_file(directory: Path, target: Path) -> tuple[int, Path]:
+def _open_temp_file(directory: Path, target: Path, mode: int = 0o666) -> tuple[int, Path]:
     """Create a new, empty, uniquely named temp file next to ``target``.
 
-    The file is created with mode ``0o666`` minus the process umask, like a normal
-    ``open(..., "w")`` would, rather than the ``0o600`` of :func:`tempfile.mkstemp`.
+    By default the file is created with mode ``0o666`` minus the process umask, like a
+    normal ``open(..., "w")`` would, rather than the ``0o600`` of :func:`tempfile.mkstemp`.
     """
     prefix = temp_name_prefix(target)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _ in range(100):
         temp_path = directory / f"{prefix}{secrets.token_hex(_TEMP_TOKEN_BYTES)}{TEMP_SUFFIX}"
         try:
-            return os.open(temp_path, flags, 0o666), temp_path
+            return os.open(temp_path, flags, mode), temp_path
         except FileExistsError:
             continue
     raise FileExistsError(errno.EEXIST, "could not pick a unique temporary file name", directory)
@@ -105,7 +107,7 @@ def _copy_mode(target: Path, fd: int) -> None:
     os.fchmod(fd, mode)
 
 
-def replace_atomically(target: str | Path, payload: bytes) -> None:
+def replace_atomically(target: str | Path, payload: bytes, *, private: bool = False) -> None:
     """Make ``target`` hold exactly ``payload``, or leave it untouched.
 
     Steps: create the parent directories; create a new temp file in the same directory
@@ -117,14 +119,19 @@ def replace_atomically(target: str | Path, payload: bytes) -> None:
     Args:
         target: Absolute path of the file to replace.
         payload: The complete new content.
+        private: Give the file mode 0600 (readable by this user only), whatever the
+            umask or the mode of the file it replaces.
     """
     target = Path(target)
     directory = target.parent
     directory.mkdir(parents=True, exist_ok=True)
-    fd, temp_path = _open_temp_file(directory, target)
+    fd, temp_path = _open_temp_file(directory, target, PRIVATE_MODE if private else 0o666)
     try:
         with open(fd, "wb", closefd=True) as handle:
-            _copy_mode(target, handle.fileno())
+            if private:
+                make_private(handle.fileno())
+            else:
+                _copy_mode(target, handle.fileno())
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())

@@ -20,8 +20,9 @@ import json
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -104,11 +105,16 @@ class AtomicStore:
         retry_base_delay: Delay in seconds before the second attempt; it doubles for
             every further attempt.
         clock: Monotonic time source for cache expiry (injectable for tests).
+        private_dirs: Files written anywhere under these folders get mode 0600 (the
+            runtime passes ``data/``: its files can hold error texts); other files are
+            created like ``open(..., "w")`` would and keep the mode of the file they
+            replace.
     """
 
     def __init__(
         self,
         *,
+        private_dirs: Iterable[StrPath] = (),
         cache_ttl: float = 300.0,
         cache_size: int = 1000,
         max_idle_locks: int = 500,
@@ -131,6 +137,7 @@ class AtomicStore:
             "clock": clock,
         }
         self._cache = TextCache(ttl=cache_ttl, max_entries=cache_size, clock=clock)
+        self.private_dirs = tuple(Path(os.path.realpath(d)) for d in private_dirs)
         self._max_idle_locks = max_idle_locks
         self._attempts = retries
         self._retry_base_delay = retry_base_delay
@@ -300,7 +307,10 @@ class AtomicStore:
         attempt = 1
         while True:
             try:
-                await _finish_in_thread(replace_atomically, key, payload)
+                replace = replace_atomically
+                if self._is_private(key):
+                    replace = partial(replace_atomically, private=True)
+                await _finish_in_thread(replace, key, payload)
                 return
             except OSError as exc:
                 if attempt >= self._attempts:
@@ -323,6 +333,10 @@ class AtomicStore:
                 self._retries += 1
                 attempt += 1
                 await asyncio.sleep(delay)
+
+    def _is_private(self, key: str) -> bool:
+        path = Path(key)
+        return any(path.is_relative_to(folder) for folder in self.private_dirs)
 
     @asynccontextmanager
     async def _path_lock(self, key: str) -> AsyncIterator[None]:

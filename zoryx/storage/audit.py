@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..redaction import default_redactor
+from ..refusals import REFUSED
 from .databases import Databases
 
 _SCHEMA = """
@@ -38,6 +41,13 @@ class AuditRecord:
     ok: bool
     detail: str
 
+    @property
+    def outcome(self) -> str:
+        """``"ok"``, ``"refused"`` (a role or permission check said no) or ``"failed"``."""
+        if self.ok:
+            return "ok"
+        return REFUSED if self.detail.startswith(REFUSED) else "failed"
+
 
 def _write(conn: sqlite3.Connection, row: tuple[Any, ...]) -> None:
     conn.executescript(_SCHEMA)
@@ -63,10 +73,17 @@ def _read(conn: sqlite3.Connection, limit: int) -> list[tuple[Any, ...]]:
 
 
 class AuditLog:
-    """Append-only (bounded to the newest 10,000 rows) record of operator actions."""
+    """Append-only (bounded to the newest 10,000 rows) record of operator actions.
 
-    def __init__(self, databases: Databases) -> None:
+    ``redact`` removes secrets from the target and detail before a row is written (the
+    bot's shared redactor; default: token and key shapes).
+    """
+
+    def __init__(
+        self, databases: Databases, redact: Callable[[str], str] = default_redactor.redact
+    ) -> None:
         self.databases = databases
+        self.redact = redact
 
     async def record(
         self,
@@ -80,6 +97,7 @@ class AuditLog:
         detail: dict[str, Any] | str = "",
     ) -> None:
         text = detail if isinstance(detail, str) else json.dumps(detail, default=str)
+        text, target = self.redact(text), self.redact(target)
         await self.databases.run_main(
             _write, (time.time(), actor, role, source, action, target, int(ok), text[:2000])
         )

@@ -34,6 +34,7 @@ from zoryx.storage import guild_pool as gdb
 from zoryx.storage import sqlite_base as sql
 from zoryx.storage import usage_buffer as usage
 from zoryx.storage.guild_pool import GuildConnection, GuildPool, GuildSettings
+from zoryx.storage.private_files import tighten_tree
 from zoryx.storage.sqlite_base import SqliteWorker
 from zoryx.storage.usage_buffer import CommandUsage, UsageRecorder
 
@@ -160,6 +161,8 @@ class Databases:
         if self._state == "open":
             return
         await asyncio.to_thread(self.data_dir.mkdir, parents=True, exist_ok=True)
+        # Files of older versions (databases, backups, JSON state) were readable by all.
+        await asyncio.to_thread(tighten_tree, [self.data_dir])
         main_worker, guild_worker = SqliteWorker("zoryx-maindb"), SqliteWorker("zoryx-guilddb")
 
         try:

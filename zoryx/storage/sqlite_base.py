@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from .leftovers import remove_leftovers
+from .private_files import create_private
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -87,7 +88,11 @@ def open_connection(
 
     Blocking: call it from a worker thread. The returned connection belongs to the
     calling thread (``check_same_thread`` stays on) and yields :class:`sqlite3.Row` rows.
+    The file gets mode 0600, and so do its ``-wal``/``-shm`` files (SQLite gives them the
+    database's mode): databases can hold error texts.
     """
+    if str(path) != ":memory:":
+        create_private(Path(path))
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -224,7 +229,8 @@ def guild_dirs(data_dir: Path, *, with_db: bool) -> list[int]:
     return sorted(
         int(p.name)
         for p in data_dir.iterdir()
-        if p.name.isascii() and p.name.isdigit()  # not '²': isdigit() but no int()
+        if p.name.isascii()
+        and p.name.isdigit()  # not '²': isdigit() but no int()
         and p.is_dir()
         and (not with_db or (p / "guild.db").is_file())
     )
@@ -270,7 +276,8 @@ def online_backup(source: Path, dest: Path, deadline: float | None = None) -> Pa
     The copy is one consistent snapshot even while other connections write (WAL readers
     do not block writers). It is written to ``<dest>.part`` (so a copy interrupted by a
     kill is recognisable and removed at the next start), switched to a self-contained
-    rollback journal, then renamed into place, so ``dest`` is never half written.
+    rollback journal, then renamed into place, so ``dest`` is never half written. The copy
+    has mode 0600.
     With ``deadline`` (a :func:`time.monotonic` value) the copy goes in steps and is
     abandoned with :class:`BackupTimedOut` once the deadline passes.
     Blocking: run it in a thread.
@@ -278,6 +285,7 @@ def online_backup(source: Path, dest: Path, deadline: float | None = None) -> Pa
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".part")
     partial.unlink(missing_ok=True)
+    create_private(partial)  # the copy holds what the database holds: mode 0600
     src = sqlite3.connect(source, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
         dst = sqlite3.connect(partial)

@@ -92,10 +92,12 @@ def _fail_on_unemulated_endpoints() -> Iterator[None]:
     yield
     missed: list[str] = []
     for sb in list(INSTANCES):
-        missed += list(sb.rest.unemulated)[before.get(id(sb), 0):]
+        missed += list(sb.rest.unemulated)[before.get(id(sb), 0) :]
     if missed:
-        pytest.fail("a bot called REST endpoints the sandbox does not emulate: "
-                    + ", ".join(sorted(set(missed))))
+        pytest.fail(
+            "a bot called REST endpoints the sandbox does not emulate: "
+            + ", ".join(sorted(set(missed)))
+        )
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ..errors import DiscordAPIError, bad_json, unauthorized
+from ..errors import DiscordAPIError, unauthorized
 from ..ratelimit import RateLimiter
+from .bodies import JSON_BODY_LIMIT, UploadedFile, read_body
 
 if TYPE_CHECKING:
     from ..state import Application, SandboxState
@@ -21,16 +22,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("zoryx.sandbox.rest")
 
 Handler = Callable[["Ctx"], Awaitable[Any]]
+Guard = Callable[["Ctx"], object]
 _MAJOR = ("channel_id", "guild_id", "webhook_id", "interaction_id")
 _VERSION_PREFIX = re.compile(r"^/api(?:/v\d+)?")
-
-
-@dataclass
-class UploadedFile:
-    field: str
-    filename: str
-    content_type: str | None
-    data: bytes
 
 
 @dataclass
@@ -53,9 +47,7 @@ class Ctx:
     def id(self, name: str) -> int:
         """An integer path parameter (a malformed snowflake answers 404 like Discord)."""
         value = self.params[name]
-        if not value.isdigit():
-            from ..errors import DiscordAPIError
-
+        if not (value.isascii() and value.isdigit()):  # not "²": isdigit() but no int()
             raise DiscordAPIError(404, 0, "404: Not Found")
         return int(value)
 
@@ -108,6 +100,24 @@ class RestFaults:
         return None
 
 
+@dataclass(frozen=True)
+class Route:
+    """One registered REST route.
+
+    ``guard`` runs before the body is read (a route that needs no bot token checks its
+    webhook or interaction token there, so nobody can make the sandbox read a body first);
+    ``body_limit`` caps a JSON body (multipart uploads get Discord's upload limit).
+    """
+
+    method: str
+    path: str
+    fn: Handler
+    auth: bool
+    limit: tuple[int, float]
+    guard: Guard | None = None
+    body_limit: int = JSON_BODY_LIMIT
+
+
 class RestAPI:
     """Registers sandbox REST routes on an aiohttp application under ``/api/v10``."""
 
@@ -117,13 +127,20 @@ class RestAPI:
         self.faults = RestFaults()
         self.unemulated: deque[str] = deque(maxlen=200)
         self.requests = 0
-        self._routes: list[tuple[str, str, Handler, bool, tuple[int, float]]] = []
+        self._routes: list[Route] = []
 
     def route(
-        self, method: str, path: str, *, auth: bool = True, limit: tuple[int, float] = (50, 1.0)
+        self,
+        method: str,
+        path: str,
+        *,
+        auth: bool = True,
+        limit: tuple[int, float] = (50, 1.0),
+        guard: Guard | None = None,
+        body_limit: int = JSON_BODY_LIMIT,
     ) -> Callable[[Handler], Handler]:
         def deco(fn: Handler) -> Handler:
-            self._routes.append((method, path, fn, auth, limit))
+            self._routes.append(Route(method, path, fn, auth, limit, guard, body_limit))
             return fn
 
         return deco
@@ -131,20 +148,18 @@ class RestAPI:
     @property
     def routes(self) -> list[tuple[str, str]]:
         """Every registered ``(method, path)``, in the order they are matched."""
-        return [(method, path) for method, path, *_ in self._ordered()]
+        return [(r.method, r.path) for r in self._ordered()]
 
-    def _ordered(self) -> list[tuple[str, str, Handler, bool, tuple[int, float]]]:
+    def _ordered(self) -> list[Route]:
         # aiohttp tries routes in registration order, so a parametrised segment registered
         # first would swallow a literal one (``messages/{message_id}`` answering for
         # ``messages/pins``). Literal segments go first, whatever order modules register in.
-        return sorted(self._routes, key=lambda r: (route_shape(r[1]), r[1]))
+        return sorted(self._routes, key=lambda r: (route_shape(r.path), r.path))
 
     def install(self, app: web.Application) -> None:
         for version in ("v10", "v9"):
-            for method, path, fn, auth, limit in self._ordered():
-                app.router.add_route(
-                    method, f"/api/{version}{path}", self._wrap(method, path, fn, auth, limit)
-                )
+            for route in self._ordered():
+                app.router.add_route(route.method, f"/api/{version}{route.path}", self._wrap(route))
         app.router.add_route("*", "/api/{tail:.*}", self._unemulated)
 
     async def _unemulated(self, request: web.Request) -> web.StreamResponse:
@@ -153,10 +168,9 @@ class RestAPI:
         log.warning("sandbox does not emulate %s", line)
         return json_response({"code": 0, "message": f"The sandbox does not emulate {line}"}, 501)
 
-    def _wrap(
-        self, method: str, path: str, fn: Handler, auth: bool, limit: tuple[int, float]
-    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-        route_key = f"{method} {path}"
+    def _wrap(self, route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        route_key = f"{route.method} {route.path}"
+        auth, limit, fn = route.auth, route.limit, route.fn
 
         async def handler(request: web.Request) -> web.StreamResponse:
             self.requests += 1
@@ -186,8 +200,10 @@ class RestAPI:
                 }
                 return json_response(body, 429, headers)
             try:
-                body, files = await _read_body(request)
-                ctx = Ctx(request, self.state, app, dict(request.match_info), body, files)
+                ctx = Ctx(request, self.state, app, dict(request.match_info))
+                if route.guard is not None:
+                    route.guard(ctx)  # token checks come before reading any of the body
+                ctx.body, ctx.files = await read_body(request, route.body_limit)
                 result = await fn(ctx)
             except DiscordAPIError as exc:
                 return json_response(exc.body(), exc.status, verdict.headers)
@@ -241,47 +257,3 @@ def json_response(
     if headers:
         out.update(headers)
     return web.Response(body=json.dumps(data).encode(), status=status, headers=out)
-
-
-async def _read_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
-    if not request.can_read_body:
-        return None, []
-    ctype = request.content_type
-    if ctype.startswith("multipart/"):
-        body: Any = None
-        files: list[UploadedFile] = []
-        form: dict[str, str] = {}  # plain form fields (e.g. Create Guild Sticker's name/tags)
-        reader = await request.multipart()
-        while True:
-            part = await reader.next()
-            if part is None:
-                break
-            name = getattr(part, "name", None) or ""
-            data = await part.read()  # type: ignore[union-attr]
-            if name == "payload_json":
-                body = _loads(data)
-            elif getattr(part, "filename", None):
-                files.append(
-                    UploadedFile(
-                        name,
-                        part.filename or "file",  # type: ignore[union-attr]
-                        part.headers.get("Content-Type"),
-                        bytes(data),
-                    )
-                )
-            elif name:
-                form[name] = bytes(data).decode("utf-8", "replace")
-        if body is None and form:
-            body = form
-        return body, files
-    raw = await request.read()
-    if not raw:
-        return None, []
-    return _loads(raw), []
-
-
-def _loads(raw: bytes | bytearray) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise bad_json() from None

@@ -35,7 +35,7 @@ def dm_refused() -> DiscordAPIError:
 
 def snowflake(value: Any, field: str) -> int:
     """A snowflake given as a JSON string or number."""
-    if isinstance(value, bool) or not str(value).isdigit():
+    if isinstance(value, bool) or not (str(value).isascii() and str(value).isdigit()):
         raise invalid_form(field, "NUMBER_TYPE_COERCE", f'Value "{value}" is not snowflake.')
     return int(value)
 
@@ -92,7 +92,7 @@ def choice(value: Any, field: str, choices: tuple[int, ...]) -> int:
 def permission_bits(value: Any, field: str) -> int:
     if value is None:
         return 0
-    if isinstance(value, bool) or not str(value).isdigit():
+    if isinstance(value, bool) or not (str(value).isascii() and str(value).isdigit()):
         raise invalid_form(field, "NUMBER_TYPE_COERCE", f'Value "{value}" is not int.')
     return int(value)
 

@@ -7,6 +7,7 @@ from typing import Any
 from .. import payloads
 from ..errors import invalid_form, unknown
 from .base import NO_CONTENT, Ctx, RestAPI
+from .bodies import IMAGE_BODY_LIMIT
 
 
 def setup(api: RestAPI, shard_count: Any) -> None:
@@ -33,7 +34,7 @@ def setup(api: RestAPI, shard_count: Any) -> None:
     async def me(ctx: Ctx) -> dict[str, Any]:
         return ctx.state.users[ctx.bot_id]
 
-    @api.route("PATCH", "/users/@me")
+    @api.route("PATCH", "/users/@me", body_limit=IMAGE_BODY_LIMIT)
     async def edit_me(ctx: Ctx) -> dict[str, Any]:
         user = ctx.state.users[ctx.bot_id]
         body = ctx.json()
@@ -64,7 +65,7 @@ def setup(api: RestAPI, shard_count: Any) -> None:
     @api.route("POST", "/users/@me/channels")
     async def open_dm(ctx: Ctx) -> dict[str, Any]:
         target = ctx.json().get("recipient_id")
-        if target is None or not str(target).isdigit():
+        if target is None or not (str(target).isascii() and str(target).isdigit()):
             raise invalid_form("recipient_id", "BASE_TYPE_REQUIRED", "This field is required")
         ctx.state.user_or_404(int(target))
         return ctx.state.dm_channel(ctx.bot_id, int(target))

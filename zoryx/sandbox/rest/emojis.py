@@ -9,6 +9,7 @@ from ..constants import Perm
 from ..errors import DiscordAPIError, invalid_form, missing_permissions, unknown
 from ..state import GuildState
 from .base import NO_CONTENT, Ctx, RestAPI
+from .bodies import IMAGE_BODY_LIMIT
 
 _MANAGE = int(Perm.MANAGE_GUILD_EXPRESSIONS)
 _CREATE = int(Perm.CREATE_GUILD_EXPRESSIONS)
@@ -86,7 +87,7 @@ def _emoji_routes(api: RestAPI) -> None:
             raise unknown("emoji")
         return _public(emoji, _can_see_creator(guild, ctx.bot_id))
 
-    @api.route("POST", base)
+    @api.route("POST", base, body_limit=IMAGE_BODY_LIMIT)
     async def create_emoji(ctx: Ctx) -> dict[str, Any]:
         guild = _guild(ctx)
         _require_create(guild, ctx.bot_id)

@@ -14,6 +14,7 @@ from ..errors import DiscordAPIError, invalid_form, missing_permissions
 from ..state import GuildState
 from . import members
 from .base import NO_CONTENT, Ctx, RestAPI
+from .bodies import IMAGE_BODY_LIMIT
 
 _CREATABLE_TYPES = (0, 2, 4, 5, 13, 15, 16)
 _TEXT_NAMED = frozenset({0, 5, 15, 16})
@@ -74,7 +75,7 @@ def _guild_routes(api: RestAPI) -> None:
         )
         return {k: full[k] for k in keys}
 
-    @api.route("PATCH", "/guilds/{guild_id}")
+    @api.route("PATCH", "/guilds/{guild_id}", body_limit=IMAGE_BODY_LIMIT)
     async def edit_guild(ctx: Ctx) -> dict[str, Any]:
         guild = guild_of(ctx)
         ctx.state.require_guild_perm(guild, ctx.bot_id, Perm.MANAGE_GUILD)
@@ -319,7 +320,7 @@ def _role_routes(api: RestAPI) -> None:
     async def get_role(ctx: Ctx) -> dict[str, Any]:
         return ops.role_or_404(guild_of(ctx), ctx.id("role_id"))
 
-    @api.route("POST", "/guilds/{guild_id}/roles")
+    @api.route("POST", "/guilds/{guild_id}/roles", body_limit=IMAGE_BODY_LIMIT)
     async def create_role(ctx: Ctx) -> dict[str, Any]:
         guild = guild_of(ctx)
         ctx.state.require_guild_perm(guild, ctx.bot_id, Perm.MANAGE_ROLES)
@@ -366,7 +367,7 @@ def _role_routes(api: RestAPI) -> None:
             moves[rid] = position
         return ops.reorder_roles(ctx.state, guild, moves)
 
-    @api.route("PATCH", "/guilds/{guild_id}/roles/{role_id}")
+    @api.route("PATCH", "/guilds/{guild_id}/roles/{role_id}", body_limit=IMAGE_BODY_LIMIT)
     async def edit_role(ctx: Ctx) -> dict[str, Any]:
         guild = guild_of(ctx)
         ctx.state.require_guild_perm(guild, ctx.bot_id, Perm.MANAGE_ROLES)

@@ -32,6 +32,20 @@ def _webhook(ctx: Ctx) -> dict[str, Any]:
     return hook
 
 
+def _token_known(ctx: Ctx) -> None:
+    """Guard of the webhook-token routes: an interaction's token or a webhook's own token.
+
+    Runs before the body is read, so a wrong token costs the sandbox nothing.
+    """
+    if _record(ctx) is None:
+        _webhook(ctx)
+
+
+def _interaction_known(ctx: Ctx) -> None:
+    """Guard of the callback route: the interaction exists and the token is its own."""
+    ctx.state.interactions.get(ctx.id("interaction_id"), ctx.params["interaction_token"])
+
+
 def _username(value: Any) -> str | None:
     """The ``username`` override (the webhook name rules apply)."""
     from .webhooks import webhook_name
@@ -44,7 +58,7 @@ def _thread_target(ctx: Ctx, hook: dict[str, Any]) -> dict[str, Any] | None:
     raw = ctx.query.get("thread_id")
     if not raw:
         return None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise invalid_form("thread_id", "NUMBER_TYPE_COERCE", f'Value "{raw}" is not snowflake.')
     guild = ctx.state.guild_of_channel(int(hook["channel_id"]))
     thread = guild.channels.get(int(raw)) if guild is not None else None
@@ -119,7 +133,12 @@ def _validate(body: dict[str, Any]) -> None:
 
 
 def setup(api: RestAPI) -> None:
-    @api.route("POST", "/interactions/{interaction_id}/{interaction_token}/callback", auth=False)
+    @api.route(
+        "POST",
+        "/interactions/{interaction_id}/{interaction_token}/callback",
+        auth=False,
+        guard=_interaction_known,
+    )
     async def callback(ctx: Ctx) -> Any:
         record = ctx.state.interactions.get(
             ctx.id("interaction_id"), ctx.params["interaction_token"]
@@ -133,7 +152,7 @@ def setup(api: RestAPI) -> None:
             return result
         return NO_CONTENT
 
-    @api.route("POST", "/webhooks/{webhook_id}/{webhook_token}", auth=False)
+    @api.route("POST", "/webhooks/{webhook_id}/{webhook_token}", auth=False, guard=_token_known)
     async def execute(ctx: Ctx) -> Any:
         body = ctx.json()
         _validate(body)
@@ -146,7 +165,7 @@ def setup(api: RestAPI) -> None:
             return msg
         return NO_CONTENT
 
-    @api.route("GET", _MSG, auth=False)
+    @api.route("GET", _MSG, auth=False, guard=_token_known)
     async def get_message(ctx: Ctx) -> Any:
         record = _record(ctx)
         if record is not None:
@@ -154,7 +173,7 @@ def setup(api: RestAPI) -> None:
         hook = _webhook(ctx)
         return _hook_message(ctx, hook)
 
-    @api.route("PATCH", _MSG, auth=False)
+    @api.route("PATCH", _MSG, auth=False, guard=_token_known)
     async def edit_message(ctx: Ctx) -> Any:
         body = ctx.json()
         _validate(body)
@@ -172,7 +191,7 @@ def setup(api: RestAPI) -> None:
             int(msg["channel_id"]), int(msg["id"]), edit_changes(ctx, int(msg["channel_id"]), msg)
         )
 
-    @api.route("DELETE", _MSG, auth=False)
+    @api.route("DELETE", _MSG, auth=False, guard=_token_known)
     async def delete_message(ctx: Ctx) -> Any:
         record = _record(ctx)
         if record is not None:
@@ -219,7 +238,7 @@ def _forum_post(
 
 def _hook_message(ctx: Ctx, hook: dict[str, Any]) -> dict[str, Any]:
     mid = ctx.params["message_id"]
-    if not mid.isdigit():
+    if not (mid.isascii() and mid.isdigit()):
         raise unknown("message")
     cid = int(ctx.query.get("thread_id") or hook["channel_id"])
     msg = ctx.state.message_or_404(cid, int(mid))

@@ -13,6 +13,7 @@ from ..errors import DiscordAPIError, invalid_form, missing_access, missing_perm
 from ..permissions import can_act_on_member
 from ..state import GuildState
 from .base import NO_CONTENT, Ctx, RestAPI
+from .bodies import IMAGE_BODY_LIMIT
 
 MAX_TIMEOUT = _dt.timedelta(days=28)
 MAX_DELETE_SECONDS = 604_800
@@ -76,7 +77,7 @@ def _member_routes(api: RestAPI) -> None:
                     break
         return out
 
-    @api.route("PATCH", base + "/@me")
+    @api.route("PATCH", base + "/@me", body_limit=IMAGE_BODY_LIMIT)
     async def edit_me(ctx: Ctx) -> dict[str, Any]:
         guild = _guild(ctx)
         body = ctx.json()

@@ -274,7 +274,7 @@ def setup(api: RestAPI) -> None:
     @api.route("GET", "/channels/{channel_id}/messages/pins")
     async def pins_v2(ctx: Ctx) -> dict[str, Any]:
         limit = ctx.query.get("limit", "50")
-        if not limit.isdigit() or not 1 <= int(limit) <= 50:
+        if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= 50:
             raise invalid_form("limit", "NUMBER_TYPE_MAX", "int value should be between 1 and 50")
         items = pinned(ctx)
         before = ctx.query.get("before")

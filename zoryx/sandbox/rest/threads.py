@@ -144,7 +144,7 @@ def _limit(ctx: Ctx) -> int:
 def _before_time(raw: str | None) -> float | None:
     if raw is None:
         return None
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit():
         return ((int(raw) >> 22) + 1_420_070_400_000) / 1000
     try:
         return _dt.datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp()

@@ -12,6 +12,7 @@ from .. import channel_ops as ops
 from ..constants import Perm
 from ..errors import DiscordAPIError, invalid_form
 from .base import NO_CONTENT, Ctx, RestAPI
+from .bodies import IMAGE_BODY_LIMIT
 from .channels import guild_channel, snowflake, text, wrong_channel_type
 
 WEBHOOK_CHANNEL_TYPES = frozenset({0, 2, 5, 13, 15, 16})
@@ -77,7 +78,9 @@ def _edit_changes(ctx: Ctx, hook: dict[str, Any], *, allow_channel: bool) -> dic
 def setup(api: RestAPI) -> None:
     """Register the webhook management routes."""
 
-    @api.route("POST", "/channels/{channel_id}/webhooks", limit=(10, 10.0))
+    @api.route(
+        "POST", "/channels/{channel_id}/webhooks", limit=(10, 10.0), body_limit=IMAGE_BODY_LIMIT
+    )
     async def create(ctx: Ctx) -> dict[str, Any]:
         _, channel = guild_channel(ctx)
         if channel["type"] not in WEBHOOK_CHANNEL_TYPES:
@@ -118,7 +121,7 @@ def setup(api: RestAPI) -> None:
     async def get_hook(ctx: Ctx) -> dict[str, Any]:
         return ops.webhook_view(_managed(ctx, owner_ok=True))
 
-    @api.route("PATCH", "/webhooks/{webhook_id}")
+    @api.route("PATCH", "/webhooks/{webhook_id}", body_limit=IMAGE_BODY_LIMIT)
     async def edit_hook(ctx: Ctx) -> dict[str, Any]:
         hook = _managed(ctx)
         changes = _edit_changes(ctx, hook, allow_channel=True)
@@ -134,11 +137,11 @@ def setup(api: RestAPI) -> None:
 
     token_path = "/webhooks/{webhook_id}/{webhook_token}"
 
-    @api.route("GET", token_path, auth=False)
+    @api.route("GET", token_path, auth=False, guard=_by_token)
     async def get_by_token(ctx: Ctx) -> dict[str, Any]:
         return ops.webhook_view(_by_token(ctx), with_user=False)
 
-    @api.route("PATCH", token_path, auth=False)
+    @api.route("PATCH", token_path, auth=False, guard=_by_token, body_limit=IMAGE_BODY_LIMIT)
     async def edit_by_token(ctx: Ctx) -> dict[str, Any]:
         hook = _by_token(ctx)
         changes = _edit_changes(ctx, hook, allow_channel=False)
@@ -146,7 +149,7 @@ def setup(api: RestAPI) -> None:
             ops.update_webhook(ctx.state, hook, changes)
         return ops.webhook_view(hook, with_user=False)
 
-    @api.route("DELETE", token_path, auth=False)
+    @api.route("DELETE", token_path, auth=False, guard=_by_token)
     async def delete_by_token(ctx: Ctx) -> Any:
         ops.delete_webhook(ctx.state, _by_token(ctx))
         return NO_CONTENT

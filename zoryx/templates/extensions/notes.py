@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import discord
 from discord.ext import commands
 
 __version__ = "1.0.0"
@@ -36,7 +37,11 @@ class Notes(commands.Cog):
         if not rows:
             await ctx.send("No notes yet. Add one with `note add <text>`.")
             return
-        await ctx.send("\n".join(f"`#{row[0]}` {row[1]}" for row in rows))
+        # Notes are members' text: list them without pinging anyone they mention.
+        await ctx.send(
+            "\n".join(f"`#{row[0]}` {row[1]}" for row in rows),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
 
     @note.command(name="add", description="Add a note")
     async def add(self, ctx: commands.Context, *, text: str) -> None:
@@ -46,8 +51,9 @@ class Notes(commands.Cog):
             raise commands.BadArgument("a note is at most 500 characters")
         async with self.db.guild_connection(ctx.guild.id) as conn:
             await conn.execute(SCHEMA)
-            await conn.execute("INSERT INTO notes(author_id, text) VALUES (?, ?)",
-                               (ctx.author.id, text))
+            await conn.execute(
+                "INSERT INTO notes(author_id, text) VALUES (?, ?)", (ctx.author.id, text)
+            )
             row = await conn.fetchone("SELECT last_insert_rowid()")
         await ctx.send(f"📝 Saved note #{row[0]}.")
 

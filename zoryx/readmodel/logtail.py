@@ -1,9 +1,11 @@
-"""A bounded, thread-safe buffer of log records for the console's log pane.
+"""The runtime's log tail: a bounded, thread-safe buffer of the latest log lines.
 
-:class:`ConsoleLogHandler` is attached with ``services.logging.add_handler`` (behind the
-redaction filter), so records arrive already free of secrets, from any thread. The log
-pane polls :meth:`LogBuffer.since` on its refresh timer: one batch per tick instead of one
-UI message per record keeps the console cheap when the bot logs a lot.
+The runtime attaches a :class:`ConsoleLogHandler` with ``services.logging.add_handler``
+(behind the redaction filter), so records arrive already free of secrets, from any
+thread. Faces read it through the ``logs`` view (:meth:`LogBuffer.since` a sequence
+number): one batch per refresh instead of one message per record keeps a console cheap
+when the bot logs a lot, in-process or over the control socket. With a hub, each line
+is also published as a ``"log"`` event.
 """
 
 from __future__ import annotations
@@ -11,7 +13,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .hub import EventHub
 
 __all__ = ["ConsoleLogHandler", "LogBuffer", "LogEntry"]
 
@@ -38,10 +44,14 @@ class LogBuffer:
         self._lock = threading.Lock()
         self._seq = 0
 
-    def add(self, created: float, levelno: int, levelname: str, logger: str, message: str) -> None:
+    def add(
+        self, created: float, levelno: int, levelname: str, logger: str, message: str
+    ) -> LogEntry:
         with self._lock:
             self._seq += 1
-            self._entries.append(LogEntry(self._seq, created, levelno, levelname, logger, message))
+            entry = LogEntry(self._seq, created, levelno, levelname, logger, message)
+            self._entries.append(entry)
+        return entry
 
     def since(self, seq: int) -> list[LogEntry]:
         """Entries with a sequence number above ``seq``, oldest first."""
@@ -69,16 +79,23 @@ class LogBuffer:
 class ConsoleLogHandler(logging.Handler):
     """Copies log records into a :class:`LogBuffer` (never raises, never blocks for long)."""
 
-    def __init__(self, buffer: LogBuffer, level: int = logging.NOTSET) -> None:
+    def __init__(
+        self, buffer: LogBuffer, level: int = logging.NOTSET, hub: EventHub | None = None
+    ) -> None:
         super().__init__(level)
         self.buffer = buffer
+        self.hub = hub
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             message = record.getMessage()
             if record.exc_text:
                 message = f"{message}\n{record.exc_text}"
-            self.buffer.add(record.created, record.levelno, record.levelname, record.name, message)
+            entry = self.buffer.add(
+                record.created, record.levelno, record.levelname, record.name, message
+            )
+            if self.hub is not None and self.hub.has_subscribers("log"):
+                self.hub.publish("log", asdict(entry))
         except Exception:  # a logging handler must never raise into the caller
             self.handleError(record)
 
