@@ -293,6 +293,8 @@ class ZoryxConsole(App[int]):
         status = self.status_feed.lifecycle(event)
         if status is not None and not self._quitting:
             self._set_status(status)
+        if event.get("state") in ("lost", "connected"):  # the last data stays, greyed out
+            self.query_one("#body").set_class(event.get("state") == "lost", "-lost")
 
     async def _fail(self, failure: Failure) -> None:
         self.exit_code = failure.exit_code

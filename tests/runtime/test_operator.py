@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -89,3 +91,14 @@ async def test_extension_actions_and_messages(runtime: Runtime) -> None:
     with pytest.raises(PermissionDenied):
         await api.leave_guild(helper, guild_id)
     assert runtime.bot.get_guild(guild_id) is not None
+
+
+async def test_a_shutdown_is_in_the_audit_trail_after_it(runtime: Runtime) -> None:
+    main_db = runtime.services.db.data_dir / "main.db"
+    await runtime.bot.operator.shutdown(CONSOLE_OWNER, "maintenance")
+    await runtime.wait_stopped()
+    with contextlib.closing(sqlite3.connect(main_db)) as conn:
+        rows = conn.execute(
+            "SELECT actor, source, action, ok, detail FROM audit_log WHERE action = 'shutdown'"
+        ).fetchall()
+    assert rows == [("console", "console", "shutdown", 1, "reason: maintenance")]

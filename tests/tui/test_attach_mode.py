@@ -67,9 +67,12 @@ async def test_an_attached_console_shows_the_bot_and_quitting_leaves_it_running(
             runtime.events.publish("lifecycle", {"state": "lost"})
             await wait_for_text(pilot, "● lost")
             await wait_for_text(pilot, "the bot does not answer; reconnecting…")
+            body = app.query_one("#body")
+            assert body.has_class("-lost") and "HEALTHY" in screen_text(app), "kept, greyed"
             source.lost = False
             runtime.events.publish("lifecycle", {"state": "connected"})
             await wait_for_text(pilot, "● ready")
+            assert not body.has_class("-lost")
 
             await pilot.press("ctrl+c")
             await wait_for_text(pilot, "Quit the console? The bot keeps running.")

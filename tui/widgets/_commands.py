@@ -1,9 +1,9 @@
 """The console's ``:`` commands: parsing, the built-in commands and dispatch to panes.
 
-Built-ins (``say``, ``leave``, ``sync``, ``quit``, ``help``, ``pane``) live here; panes add
-their own through :meth:`Pane.command_help` / :meth:`Pane.run_command` (the Plugins pane
-provides ``reload``, ``load`` and ``unload``). Every privileged action goes through the
-app's source (``source.act``: the operator API, as the console's operator); names to
+Built-ins (``say``, ``leave``, ``sync``, ``shutdown``, ``quit``, ``help``, ``pane``) live
+here; panes add their own through :meth:`Pane.command_help` / :meth:`Pane.run_command` (the
+Plugins pane provides ``reload``, ``load`` and ``unload``). Every privileged action goes
+through the app's source (``source.act``: the operator API, as the console's operator); names to
 complete and resolve (extensions, guilds, channels) come from the ``targets`` view.
 """
 
@@ -17,6 +17,8 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
+
+from zoryx.readmodel import SourceLost
 
 from ._dialogs import ConfirmScreen, HelpSection
 from ._palette import PaletteEntry
@@ -95,6 +97,11 @@ class ConsoleCommands:
             if app.attached
             else "shut the bot down gracefully and exit (also :q)"
         )
+        shutdown_help = (
+            "shut the bot down (asks twice; it does not restart by itself)"
+            if app.attached
+            else "shut the bot down gracefully and exit (asks first)"
+        )
         self.builtins: dict[str, _Builtin] = {
             "say": _Builtin(
                 "say [guild/]#channel <text>",
@@ -108,6 +115,7 @@ class ConsoleCommands:
             "pane": _Builtin("pane <number or name>", "jump to a pane", self._pane),
             "help": _Builtin("help", "show every key and command", self._help),
             "quit": _Builtin("quit", quit_help, self._quit),
+            "shutdown": _Builtin("shutdown [reason]", shutdown_help, self._shutdown),
         }
 
     # -- catalogue -------------------------------------------------------------------------
@@ -210,7 +218,7 @@ class ConsoleCommands:
             self.app.notify(str(exc) or type(exc).__name__, title=f":{name}", severity="error")
             return
         finally:
-            if name != "quit":
+            if name not in ("quit", "shutdown"):
                 await self.refresh_targets()
         if message:
             self.app.notify(message, title=f":{name}")
@@ -270,6 +278,37 @@ class ConsoleCommands:
 
     async def _quit(self, args: list[str]) -> None:
         await self.app.action_quit()
+
+    async def _shutdown(self, args: list[str]) -> str | None:
+        """Stop the bot: in-process, the quit path; attached, two questions, then the
+        operator API's ``shutdown`` and the console exits (nothing is left to show)."""
+        app = self.app
+        if not app.attached:
+            if not await app.push_screen_wait(
+                ConfirmScreen("Stop the bot and quit the console?", "Shut down")
+            ):
+                return "cancelled"
+            await app.action_quit()
+            return None
+        source = app.source
+        if not source.connected:
+            raise CommandError("the bot does not answer: there is nothing to shut down")
+        info = source.info
+        first = (
+            f"Shut down the bot {info.name} (pid {info.pid})? Attached consoles lose it; "
+            "it will not restart by itself."
+        )
+        for question in (first, "Really shut it down?"):
+            if not await app.push_screen_wait(ConfirmScreen(question, "Shut down")):
+                return "cancelled"
+        reason = self._raw_args or "shut down from an attached console"
+        try:
+            await source.act("shutdown", reason=reason)
+        except SourceLost:
+            pass  # the bot closes its control socket first thing as it shuts down
+        log.info("asked the bot %s (pid %s) to shut down", info.name, info.pid)
+        await app.action_quit()
+        return None
 
 
 def _pane_bindings(pane: Pane) -> list[Binding]:

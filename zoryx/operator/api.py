@@ -398,9 +398,11 @@ class OperatorAPI:
         async def work() -> None:
             if self._shutdown is None:
                 raise OperatorError("this runtime cannot be shut down from here")
+            # The record is written now: once the shutdown runs, the databases are closed.
+            await self._record(actor, "shutdown", "bot", True, f"reason: {reason}")
             await self._shutdown(reason)
 
-        await self._act(actor, "shutdown", "bot", work)
+        await self._act(actor, "shutdown", "bot", work, audit=False)
 
     async def run_in_sandbox(
         self,
