@@ -77,12 +77,30 @@ def normalize(name: str) -> str:
     return stem.strip().replace(" ", "_").replace("-", "_")
 
 
-def read_metadata(path: Path) -> dict[str, Any]:
-    """Module-level metadata literals (``__version__`` …) read WITHOUT running the code."""
+def metadata_source(path: Path) -> str | None:
+    """The text :func:`read_metadata` parses (blocking file read; None if unreadable)."""
     source = path / "__init__.py" if path.is_dir() else path
     try:
-        tree = ast.parse(source.read_text(encoding="utf-8"), filename=str(source))
-    except (OSError, SyntaxError, ValueError):
+        return source.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+
+
+def read_metadata(path: Path, text: str | None = None) -> dict[str, Any]:
+    """Module-level metadata literals (``__version__`` …) read WITHOUT running the code.
+
+    Call it on the main thread: CPython 3.11 before 3.11.8 can fail with ``SystemError``
+    when ``ast.parse`` runs in a worker thread while the main thread compiles an import
+    (gh-106905), so only the file read (``text``, see :func:`metadata_source`) belongs
+    in a thread.
+    """
+    if text is None:
+        text = metadata_source(path)
+    if text is None:
+        return {}
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except (SyntaxError, ValueError):
         return {}
     out: dict[str, Any] = {}
     for node in tree.body:
@@ -210,7 +228,8 @@ class ExtensionManager:
     async def discover(self) -> dict[str, ExtensionInfo]:
         """Refresh the list of extensions on disk (off the event loop)."""
         entries = await asyncio.to_thread(_entries, self.directory)
-        metas = await asyncio.to_thread(lambda: {n: read_metadata(p) for n, p in entries.items()})
+        texts = await asyncio.to_thread(lambda: {n: metadata_source(p) for n, p in entries.items()})
+        metas = {n: read_metadata(p, texts[n]) for n, p in entries.items()}  # see read_metadata
         for name, path in entries.items():
             info = self.extensions.get(name)
             if info is None:
