@@ -32,7 +32,7 @@ from typing import Any
 
 import psutil
 from _harness import HERE, _stop_bot, running_zoryx, sandbox_process
-from bench_console import CONSOLE_SETTLE_SECONDS, summarize, window
+from bench_console import CONSOLE_SETTLE_SECONDS, compare, summarize, window
 
 WARM_UP_SECONDS = 5.0
 
@@ -160,24 +160,8 @@ async def main() -> None:
         results[mode] = summarize(windows)
     if not args.aa:
         results["attached"]["socket"] = socket_summary(runs["attached"])
-    base, att = results["no_console"], results["attached"]
-    results["bot_cpu_share_points"] = round(att["cpu_percent"] - base["cpu_percent"], 1)
-    results["reply_p99_ratio"] = (
-        round(att["p99_ms"] / base["p99_ms"], 3) if base["p99_ms"] else None
-    )
-    results["reply_p99_ratio_window_median"] = (
-        round(att["window_p99_median_ms"] / base["window_p99_median_ms"], 3)
-        if base["window_p99_median_ms"]
-        else None
-    )
-    for name in ("no_console", "attached"):
-        r = results[name]
-        print(
-            f"{name:>10}: bot CPU {r['cpu_percent']}%, loop lag p50/p99/max {r['lag_p50_ms']}/"
-            f"{r['lag_p99_ms']}/{r['lag_max_ms']} ms, reply p50/p99/max {r['p50_ms']}/"
-            f"{r['p99_ms']}/{r['max_ms']} ms ({r['answered']}/{r['sent']} answered; "
-            f"window p99s {r['window_p99_ms']})"
-        )
+    compare(results, "no_console", "attached", "bot_cpu_share_points")
+    att = results["attached"]
     sock = att.get("socket")
     if sock:
         print(

@@ -158,27 +158,7 @@ async def main() -> None:
     }
     for mode, windows in runs.items():
         results[mode] = summarize(windows)
-    head, con = results["headless"], results["console"]
-    results["console_cpu_share_percent"] = round(con["cpu_percent"] - head["cpu_percent"], 1)
-    results["reply_p99_ratio"] = (
-        round(con["p99_ms"] / head["p99_ms"], 3) if head["p99_ms"] else None
-    )
-    # A stall of the shared host (tens of ms, seen as loop lag in either mode) can swamp
-    # the pooled p99 of whichever mode it hits; the median of the windows' p99s is not
-    # moved by one such window.
-    results["reply_p99_ratio_window_median"] = (
-        round(con["window_p99_median_ms"] / head["window_p99_median_ms"], 3)
-        if head["window_p99_median_ms"]
-        else None
-    )
-    for name in ("headless", "console"):
-        r = results[name]
-        print(
-            f"{name:>8}: CPU {r['cpu_percent']}%, loop lag p50/p99/max {r['lag_p50_ms']}/"
-            f"{r['lag_p99_ms']}/{r['lag_max_ms']} ms, reply p50/p99/max {r['p50_ms']}/"
-            f"{r['p99_ms']}/{r['max_ms']} ms ({r['answered']}/{r['sent']} answered; "
-            f"window p99s {r['window_p99_ms']})"
-        )
+    compare(results, "headless", "console", "console_cpu_share_percent")
     print(
         f"console CPU share: {results['console_cpu_share_percent']} points; reply p99 ratio "
         f"console/headless: {results['reply_p99_ratio']} pooled, "
@@ -186,6 +166,31 @@ async def main() -> None:
     )
     if args.json:
         await asyncio.to_thread(Path(args.json).write_text, json.dumps(results, indent=2))
+
+
+def compare(results: dict[str, Any], base: str, other: str, cpu_key: str) -> None:
+    """Add ``other``'s cost against ``base`` to ``results`` (CPU points under ``cpu_key``,
+    reply p99 ratios pooled and as the median of the windows' p99s) and print both modes.
+    """
+    ref, new = results[base], results[other]
+    results[cpu_key] = round(new["cpu_percent"] - ref["cpu_percent"], 1)
+    results["reply_p99_ratio"] = round(new["p99_ms"] / ref["p99_ms"], 3) if ref["p99_ms"] else None
+    # A stall of the shared host (tens of ms, seen as loop lag in either mode) can swamp
+    # the pooled p99 of whichever mode it hits; the median of the windows' p99s is not
+    # moved by one such window.
+    results["reply_p99_ratio_window_median"] = (
+        round(new["window_p99_median_ms"] / ref["window_p99_median_ms"], 3)
+        if ref["window_p99_median_ms"]
+        else None
+    )
+    for name in (base, other):
+        r = results[name]
+        print(
+            f"{name:>10}: CPU {r['cpu_percent']}%, loop lag p50/p99/max {r['lag_p50_ms']}/"
+            f"{r['lag_p99_ms']}/{r['lag_max_ms']} ms, reply p50/p99/max {r['p50_ms']}/"
+            f"{r['p99_ms']}/{r['max_ms']} ms ({r['answered']}/{r['sent']} answered; "
+            f"window p99s {r['window_p99_ms']})"
+        )
 
 
 if __name__ == "__main__":

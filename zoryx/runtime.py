@@ -33,7 +33,7 @@ from .logs import CONSOLE_EXTRA
 from .readmodel.guildlog import GuildLog
 from .readmodel.hub import EventHub
 from .readmodel.logtail import ConsoleLogHandler, LogBuffer
-from .voice_warnings import mute_client_warnings, voice_warnings
+from .voice_warnings import mute_client_warnings, read_voice_sources, voice_warnings
 
 log = logging.getLogger("zoryx.runtime")
 SHUTDOWN_BACKUP_SECONDS = 5.0
@@ -309,7 +309,8 @@ class Runtime:
             for name, info in bot.extension_manager.extensions.items()
             if info.state == "loaded"
         }
-        for warning in await asyncio.to_thread(voice_warnings, loaded):
+        missing, sources = await asyncio.to_thread(read_voice_sources, loaded)
+        for warning in voice_warnings(missing, sources):
             log.warning(warning)
         if self.tune_gc and tuning_enabled():
             tune_for_long_run()

@@ -72,20 +72,29 @@ def _sources(path: Path) -> Iterable[Path]:
     return sorted(path.rglob("*.py")) if path.is_dir() else [path]
 
 
-def voice_warnings(extensions: dict[str, Path]) -> list[str]:
-    """Warnings for the loaded extensions (name → file or package) that use voice.
-
-    Blocking (reads files): call it off the event loop.
-    """
+def read_voice_sources(extensions: dict[str, Path]) -> tuple[list[str], dict[str, list[str]]]:
+    """The voice libraries that are missing and, only if some are, the source texts of the
+    loaded extensions (name → file or package). Blocking: call it off the event loop."""
     missing = missing_voice_libraries()
     if not missing:
-        return []
-    users = [
-        name
+        return [], {}
+    texts = {
+        name: [p.read_text(encoding="utf-8", errors="replace") for p in _sources(path)]
         for name, path in extensions.items()
-        if any(uses_voice(p.read_text(encoding="utf-8", errors="replace")) for p in _sources(path))
-    ]
-    if not users:
+    }
+    return missing, texts
+
+
+def voice_warnings(missing: list[str], sources: dict[str, list[str]]) -> list[str]:
+    """Warnings for the extensions whose ``sources`` use voice while ``missing`` libraries
+    are not installed (see :func:`read_voice_sources`).
+
+    Parses on the calling thread, on purpose: CPython 3.11 before 3.11.8 can fail with
+    ``SystemError`` when ``ast.parse`` in a worker thread meets an import compiling on the
+    main thread (gh-106905).
+    """
+    users = [name for name, texts in sources.items() if any(uses_voice(t) for t in texts)]
+    if not missing or not users:
         return []
     return [
         f"{library} is not installed, voice will NOT be supported "

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from zoryx.readmodel.probes import percentile
 
 log = logging.getLogger("zoryx.diagnostics")
 
@@ -38,15 +39,6 @@ class LagStats:
     samples: int
     window: int
     window_size: int
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile (``fraction`` 0–1) of ``values``; 0.0 when empty."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, math.ceil(fraction * len(ordered)))
-    return ordered[rank - 1]
 
 
 class LagMonitor:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
@@ -20,6 +19,7 @@ from textual.widgets import DataTable, Static
 from textual.widgets.data_table import RowDoesNotExist
 
 from tui.widgets import FROZEN, LiveStatic, clock, matches
+from zoryx.hooks import HookExecution, HookInfo  # the plain records the hooks view carries
 from zoryx.readmodel import ActionFailed, SourceLost
 
 from ._console import confirm, hide_result_box, show_result_box
@@ -38,34 +38,6 @@ COLUMNS: tuple[tuple[str, int | None], ...] = (
     ("Circuit", 9),
 )
 CIRCUIT_STYLE = {"closed": "green", "half-open": "bold yellow", "open": "bold red"}
-
-
-@dataclass(frozen=True)
-class HookInfo:
-    """One registered hook as the ``hooks`` view describes it."""
-
-    hook_id: str
-    event: str
-    priority: int
-    enabled: bool
-    calls: int
-    failures: int
-    mean_ms: float
-    mean_queue_ms: float
-    circuit: str
-    last_error: str | None = None
-
-
-@dataclass(frozen=True)
-class HookExecution:
-    """One run of a hook, from the ``hooks`` view's history (newest first)."""
-
-    at: float
-    event: str
-    hook_id: str
-    ok: bool
-    duration_ms: float
-    error: str | None = None
 
 
 class HooksPane(Pane):

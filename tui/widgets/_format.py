@@ -1,4 +1,4 @@
-"""Small text helpers shared by the panes: sparklines, sizes, durations, percentiles."""
+"""Small text helpers shared by the panes: sparklines, sizes, durations."""
 
 from __future__ import annotations
 
@@ -26,15 +26,6 @@ def sparkline(values: Sequence[float], width: int | None = None) -> str:
         return BARS[0] * len(data)
     last = len(BARS) - 1
     return "".join(BARS[min(last, round(max(0.0, v) / top * last))] for v in data)
-
-
-def percentile(values: Sequence[float], fraction: float) -> float:
-    """The ``fraction`` (0-1) percentile of ``values`` by nearest rank; 0.0 when empty."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def human_bytes(size: float) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import time
 import weakref
@@ -27,16 +28,26 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from zoryx.runtime import Runtime
 
-__all__ = ["LoopLagMonitor", "Probes", "ProcessSample", "ProcessSampler", "probes"]
+__all__ = [
+    "LoopLagMonitor",
+    "Probes",
+    "ProcessSample",
+    "ProcessSampler",
+    "percentile",
+    "probes",
+]
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
-    """The ``fraction`` (0-1) percentile of ``values`` by nearest rank; 0.0 when empty."""
+    """Nearest-rank percentile (``fraction`` 0–1) of ``values``; 0.0 when empty.
+
+    The one definition the console and the diagnostics cog share.
+    """
     if not values:
         return 0.0
     ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
 
 
 class LoopLagMonitor:
