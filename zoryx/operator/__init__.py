@@ -1,10 +1,20 @@
 """The operator API (privileged actions with role checks and an audit trail)."""
 
-from .api import ACTIONS, Actor, FileEntry, OperatorAPI, OperatorError, PermissionDenied, Role
+from .api import (
+    ACTIONS,
+    GUILD_ACTIONS,
+    Actor,
+    FileEntry,
+    OperatorAPI,
+    OperatorError,
+    PermissionDenied,
+    Role,
+)
 from .paths import PathRefused, is_secret, resolve_inside
 
 __all__ = [
     "ACTIONS",
+    "GUILD_ACTIONS",
     "Actor",
     "FileEntry",
     "OperatorAPI",

@@ -43,6 +43,9 @@ class Actor:
     name: str
     role: Role
     source: str  # "console", "discord", "web"
+    #: Set for a Discord server administrator who is not a bot owner: the actor may then
+    #: run only the actions in :data:`GUILD_ACTIONS`, and only on this guild.
+    guild: int | None = None
 
 
 class OperatorError(Exception):
@@ -87,6 +90,9 @@ ACTIONS: dict[str, Role] = {
     "sandbox_simulator": Role.OWNER,  # makes sandbox users act
 }
 
+#: Actions a guild-scoped actor (``Actor.guild`` set) may run on its own guild.
+GUILD_ACTIONS: set[str] = set()
+
 
 class OperatorAPI:
     """Privileged actions on a running bot.
@@ -124,15 +130,23 @@ class OperatorAPI:
         target: str | _Target,
         work: Callable[[], Awaitable[T]],
         audit: bool = True,
+        guild: int | None = None,
     ) -> T:
         needed = ACTIONS[action]
-        if actor.role < needed:
+        scoped_out = actor.guild is not None and (
+            action not in GUILD_ACTIONS or guild != actor.guild
+        )
+        if actor.role < needed or scoped_out:
             role = actor.role.name.lower()
-            reason = f"needs the {needed.name.lower()} role"
+            reason = (
+                "is not allowed for this server's administrators"
+                if scoped_out and actor.role >= needed
+                else f"needs the {needed.name.lower()} role"
+            )
             await self.refusals.refused(
                 Refusal(actor.name, role, actor.source, action, str(target), reason)
             )
-            raise PermissionDenied(f"{action} needs the {needed.name.lower()} role")
+            raise PermissionDenied(f"{action} {reason}")
         try:
             result = await work()
         except PathRefused as exc:
