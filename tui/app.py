@@ -49,6 +49,7 @@ from tui.widgets import (
     StatusLine,
 )
 from tui.widgets._bot_status import StatusFeed
+from tui.widgets._header import PANE_KEY_NAMES, PANE_KEYS
 from tui.widgets._process_guard import ProcessGuard, guarded_terminal_stream
 from tui.widgets._refresh import PaneRefresher
 from tui.widgets._session import Failure, RuntimeSession, wait_for_bot
@@ -110,8 +111,15 @@ class ZoryxConsole(App[int]):
         Binding("left_square_bracket", "step_pane(-1)", "Previous pane", show=False, priority=True),
         Binding("right_square_bracket", "step_pane(1)", "Next pane", show=False, priority=True),
         *(
-            Binding(str(n % 10), f"show_pane({n})", f"Pane {n}", show=False, priority=True)
-            for n in range(1, 11)
+            Binding(
+                PANE_KEY_NAMES.get(key, key),
+                f"show_pane({n})",
+                f"Pane {n}",
+                key_display=key,
+                show=False,
+                priority=True,
+            )
+            for n, key in enumerate(PANE_KEYS, 1)
         ),
     ]
     NAVIGATION = frozenset({"command_line", "filter", "help", "show_pane", "step_pane"})
@@ -266,7 +274,9 @@ class ZoryxConsole(App[int]):
         # to with ZORYX_SANDBOX_URL).
         embedded = status is not None and status.get("sandbox") == "embedded"
         self._pane_classes = [
-            cls for cls in load_panes() if not (cls.sandbox_only and not embedded)
+            cls
+            for cls in load_panes()
+            if not (cls.sandbox_only and not embedded) and await cls.listed(self.source)
         ]
         panes: list[Widget] = []
         for cls in self._pane_classes:

@@ -46,6 +46,7 @@ FRAMEWORK_COGS = {
     "enable_plugin_registry": "cogs.plugin_registry",
     "enable_framework_diagnostics": "cogs.framework_diagnostics",
     "enable_slash_command_limiter": "cogs.slash_limiter",
+    "enable_backup_restore": "cogs.backup_restore",
 }
 TREE_HASH_FILE = "command_tree.json"
 

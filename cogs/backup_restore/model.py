@@ -34,6 +34,8 @@ A snapshot is a plain dict (JSON-able, ints for snowflakes) with these keys::
     messages          {str(channel_id): [{author_id, content, created_at}]}
                        (oldest first; {} when not asked for)
     message_authors   {str(author_id): {name, avatar (base64 or None)}}
+    assets_captured   bool (False: taken with assets=False, every image is None; absent = True)
+    notes             [str] what could not be saved and why (sorted; e.g. an image that 404ed)
 
 On disk a snapshot file is the canonical JSON (see ``canonical.py``) of
 ``{"checksum": sha256-hex of canonical(snapshot), "snapshot": snapshot}``; the index keeps

@@ -93,8 +93,11 @@ def screen_text(app: Any) -> str:
 
 
 def pane_key(app: Any, pane_id: str) -> str:
-    """The number key that shows a pane (panes may be added before it)."""
-    return str((app.pane_ids.index(pane_id) + 1) % 10)
+    """The key that shows a pane (panes may be added before it)."""
+    from tui.widgets._header import PANE_KEY_NAMES, pane_key
+
+    key = pane_key(app.pane_ids.index(pane_id) + 1)
+    return PANE_KEY_NAMES.get(key, key)
 
 
 async def show(pilot: Pilot[int], pane_id: str) -> Any:

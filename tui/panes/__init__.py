@@ -15,6 +15,7 @@ PANE_MODULES: list[str] = [
     "guilds",
     "shards",
     "sandbox",
+    "backups",
 ]
 
 

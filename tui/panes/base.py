@@ -43,6 +43,13 @@ class Pane(Vertical):
     # Key help shown by "?" in addition to BINDINGS: (key, description) pairs.
     extra_help: ClassVar[list[tuple[str, str]]] = []
 
+    @classmethod
+    async def listed(cls, source: Source) -> bool:
+        """Whether the console lists this pane for the bot behind ``source`` (asked once,
+        when the panes are built): a feature's pane says no while the feature is switched
+        off in the bot's configuration."""
+        return True
+
     @property
     def source(self) -> Source:
         """Where the pane reads views and runs operator actions."""

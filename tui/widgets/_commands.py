@@ -32,7 +32,7 @@ log = logging.getLogger("zoryx.console")
 __all__ = ["GLOBAL_KEYS", "CommandError", "ConsoleCommands", "split_command"]
 
 GLOBAL_KEYS: list[tuple[str, str]] = [
-    ("1-9, 0", "jump to pane 1-10 (in a text box or the editor they type: esc leaves first)"),
+    ("1-9, 0, -", "jump to pane 1-11 (in a text box or the editor they type: esc leaves first)"),
     ("[ / ]", "previous / next pane"),
     (":", "command line (↑/↓ history, → accepts the suggestion)"),
     ("/", "filter the current table (enter keeps it, esc clears it)"),
@@ -176,7 +176,8 @@ class ConsoleCommands:
         entries: list[PaletteEntry] = []
         for index, pane in enumerate(app.panes(), 1):
             jump = partial(app.action_show_pane, index)
-            entries.append((f"Go to {pane.title}", f"pane {index % 10}", jump))
+            ref = index % 10 if index <= 10 else index  # what :pane takes
+            entries.append((f"Go to {pane.title}", f"pane {ref}", jump))
         for usage, description in self.help_rows(app.current_pane()):
             line = usage.removeprefix(":")
             if "<" in line or "[" in line:

@@ -9,7 +9,17 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-__all__ = ["BotStatus", "PaneTabs", "StatusLine"]
+__all__ = ["PANE_KEYS", "BotStatus", "PaneTabs", "StatusLine", "pane_key"]
+
+#: The keys that show panes 1, 2, … in tab order: the digits, then the keys right of 0.
+PANE_KEYS = "1234567890-="
+#: Textual's names for the keys in :data:`PANE_KEYS` that are not their own character.
+PANE_KEY_NAMES = {"-": "minus", "=": "equals_sign"}
+
+
+def pane_key(number: int) -> str:
+    """The key that shows pane ``number`` (1-based); "" past :data:`PANE_KEYS`."""
+    return PANE_KEYS[number - 1] if 1 <= number <= len(PANE_KEYS) else ""
 
 
 @dataclass(frozen=True)
@@ -101,7 +111,7 @@ class PaneTabs(Widget):
         line = Text()
         last = len(self.titles) - 1
         for index, (title, short) in enumerate(self.titles):
-            number = str((index + 1) % 10)
+            number = pane_key(index + 1) or str(index + 1)
             click = Style(dim=False, meta={"@click": f"app.show_pane({index + 1})"})
             if index == self.active:
                 line.append(f" {number} {title} ", style=Style(bold=True, reverse=True) + click)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ..redaction import redactor_of
 from ..refusals import Refusal, RefusalLog
 from ..storage.audit import AuditLog
+from .backups import BackupActions
 from .paths import CheckedPath, PathRefused, check_path, is_secret, open_for_reading
 
 if TYPE_CHECKING:
@@ -88,13 +89,27 @@ ACTIONS: dict[str, Role] = {
     "sandbox_say": Role.OWNER,  # acts as any sandbox user
     "sandbox_slash": Role.OWNER,  # acts as any sandbox user
     "sandbox_simulator": Role.OWNER,  # makes sandbox users act
+    "backup_create": Role.HELPER,
+    "backup_restore": Role.OWNER,
+    "backup_delete": Role.OWNER,
+    "backup_pin": Role.HELPER,
+    "backup_note": Role.HELPER,
+    "backup_schedule": Role.OWNER,
+    "backup_export": Role.OWNER,  # bot owners only, never guild-scoped
 }
 
 #: Actions a guild-scoped actor (``Actor.guild`` set) may run on its own guild.
-GUILD_ACTIONS: set[str] = set()
+GUILD_ACTIONS: set[str] = {
+    "backup_create",
+    "backup_restore",
+    "backup_delete",
+    "backup_pin",
+    "backup_note",
+    "backup_schedule",
+}
 
 
-class OperatorAPI:
+class OperatorAPI(BackupActions):
     """Privileged actions on a running bot.
 
     Args:

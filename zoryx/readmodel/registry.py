@@ -21,7 +21,11 @@ ViewFunction = Callable[..., Awaitable[Any]]
 VIEWS: dict[str, ViewFunction] = {}
 
 #: Modules that register views (imported once, on the first read).
-_VIEW_MODULES: tuple[str, ...] = ("zoryx.readmodel.views_bot", "zoryx.readmodel.views_world")
+_VIEW_MODULES: tuple[str, ...] = (
+    "zoryx.readmodel.views_bot",
+    "zoryx.readmodel.views_world",
+    "zoryx.readmodel.views_backups",
+)
 _loaded = False
 
 

@@ -6,7 +6,8 @@ from .driver import InteractionHandle, Sandbox, SandboxUser
 from .server import SandboxServer
 from .uploads import Upload
 from .views import InteractionResult, SandboxMessage
-from .worlds import WORLDS, demo_world, empty_world, scale_world
+from .world_scale import scale_guild_world
+from .worlds import WORLDS, backup_world, demo_world, empty_world, scale_world
 
 __all__ = [
     "WORLDS",
@@ -19,9 +20,11 @@ __all__ = [
     "SandboxUser",
     "SandboxVersionError",
     "Upload",
+    "backup_world",
     "check_discord_version",
     "demo_world",
     "empty_world",
+    "scale_guild_world",
     "scale_world",
     "use_sandbox",
 ]

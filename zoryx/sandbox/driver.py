@@ -12,6 +12,7 @@ from . import channel_ops
 from .app_actions import AppCommandActions
 from .constants import THREAD_TYPES, CallbackType, InteractionType, Perm
 from .errors import DiscordAPIError, unknown
+from .guild_actions import GuildActions
 from .interactions import InteractionRecord
 from .lookup import ChannelRef, GuildRef, find_channel, find_guild
 from .mentions import USER_ALLOWED_MENTIONS
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 MessageCheck = Callable[[SandboxMessage], bool]
 
 
-class Sandbox(SandboxServer):
+class Sandbox(GuildActions, SandboxServer):
     """A sandbox server plus a Python API to act as users and wait for the bot.
 
     Every method may be awaited from any event loop: work runs on the sandbox's own loop.

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import payloads
+from .assets import AssetStore
 from .channel_ops.base import ChannelStore
 from .channel_ops.threads import delete_thread
 from .constants import THREAD_TYPES, Perm
@@ -141,6 +142,7 @@ class SandboxState(MessageOps):
         self.attachments: OrderedDict[int, tuple[str, str | None, bytes]] = OrderedDict()
         self.attachment_bytes = 0
         self.attachment_bytes_cap = attachment_bytes_cap
+        self.assets = AssetStore()  # uploaded emoji/sticker/icon/avatar bytes (the CDN)
         self.listeners: list[EventListener] = []
         self.base_url = "http://127.0.0.1"
         self.gateway_url = "ws://127.0.0.1/gateway"

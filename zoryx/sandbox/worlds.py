@@ -341,4 +341,23 @@ def scale_world(guilds: int, members: int, channels: int = 3):  # type: ignore[n
     return build
 
 
-WORLDS = {"demo": demo_world, "empty": empty_world}
+def backup_world(state: SandboxState, app: Application) -> None:
+    """Build "Backup Lab" (everything a backup captures) and an empty "Restore Target"."""
+    from .world_backup import backup_world as build
+
+    build(state, app)
+
+
+def scale_guild(state: SandboxState, app: Application) -> None:
+    """One guild of 500 channels, 250 roles and 10,000 members, and an empty target."""
+    from .world_scale import scale_guild_world
+
+    scale_guild_world()(state, app)
+
+
+WORLDS = {
+    "demo": demo_world,
+    "empty": empty_world,
+    "backup": backup_world,
+    "scale_guild": scale_guild,
+}

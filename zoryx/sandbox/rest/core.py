@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import payloads
+from .. import assets, guild_ops, payloads
 from ..errors import invalid_form, unknown
 from .base import NO_CONTENT, Ctx, RestAPI
 from .bodies import IMAGE_BODY_LIMIT
@@ -46,7 +46,10 @@ def setup(api: RestAPI, shard_count: Any) -> None:
                 )
             user["username"] = name
         if "avatar" in body:
-            user["avatar"] = None if body["avatar"] is None else "sandboxavatar"
+            user["avatar"] = None
+            if body["avatar"] is not None:
+                kind, data = guild_ops.decode_image(body["avatar"], "avatar")
+                user["avatar"] = assets.keep_image(ctx.state, data, animated=kind == "gif")
         ctx.state.dispatch("USER_UPDATE", user, user_ids=[ctx.bot_id])
         return user
 

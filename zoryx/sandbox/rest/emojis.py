@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import assets
 from .. import guild_ops as ops
 from ..constants import Perm
 from ..errors import DiscordAPIError, invalid_form, missing_permissions, unknown
@@ -99,9 +100,11 @@ def _emoji_routes(api: RestAPI) -> None:
                 400, 50138, f"Failed to resize asset below the maximum size: {ops.EMOJI_MAX_BYTES}"
             )
         roles = _emoji_roles(guild, body.get("roles"))
-        return ops.create_emoji(
+        emoji = ops.create_emoji(
             ctx.state, guild, name=name, animated=kind == "gif", roles=roles, creator_id=ctx.bot_id
         )
+        assets.keep_emoji(ctx.state, emoji["id"], data)
+        return emoji
 
     @api.route("PATCH", base + "/{emoji_id}")
     async def edit_emoji(ctx: Ctx) -> dict[str, Any]:
@@ -127,7 +130,7 @@ def _emoji_routes(api: RestAPI) -> None:
         if emoji is None:
             raise unknown("emoji")
         _require_manage(guild, ctx.bot_id, emoji)
-        ops.delete_emoji(ctx.state, guild, eid)
+        assets.delete_emoji(ctx.state, guild, eid)
         return NO_CONTENT
 
 
@@ -186,9 +189,11 @@ def _sticker_routes(api: RestAPI) -> None:
         lottie_ok = {"VERIFIED", "PARTNERED"} & set(guild.data["features"])
         if fmt is None or (fmt == 3 and not lottie_ok):
             raise DiscordAPIError(400, 50046, "Invalid file uploaded")
-        return ops.create_sticker(
+        sticker = ops.create_sticker(
             ctx.state, guild, format_type=fmt, creator_id=ctx.bot_id, **fields
         )
+        assets.keep_sticker(ctx.state, sticker["id"], upload.data)
+        return sticker
 
     @api.route("PATCH", base + "/{sticker_id}")
     async def edit_sticker(ctx: Ctx) -> dict[str, Any]:
@@ -209,5 +214,5 @@ def _sticker_routes(api: RestAPI) -> None:
         if sticker is None:
             raise unknown("sticker")
         _require_manage(guild, ctx.bot_id, sticker)
-        ops.delete_sticker(ctx.state, guild, sid)
+        assets.delete_sticker(ctx.state, guild, sid)
         return NO_CONTENT

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import assets
 from .. import guild_ops as ops
 from ..constants import THREAD_TYPES, Perm
 from ..errors import DiscordAPIError, invalid_form, missing_permissions
@@ -95,7 +96,7 @@ def _guild_changes(ctx: Ctx, guild: GuildState, body: dict[str, Any]) -> dict[st
                 changes[key] = None
             else:
                 kind, data = ops.decode_image(body[key], key)
-                changes[key] = ops.image_hash(data, animated=kind == "gif")
+                changes[key] = assets.keep_image(ctx.state, data, animated=kind == "gif")
     ranges = {
         "verification_level": 4,
         "default_message_notifications": 1,
@@ -256,6 +257,12 @@ def _channel_create_kwargs(ctx: Ctx, guild: GuildState, body: dict[str, Any]) ->
         ):
             if key in body:
                 extra[key] = body[key]
+        if extra.get("available_tags") is not None:
+            # Validated and given ids as on a channel edit (discord.py needs a tag's id).
+            from .channels import _assign_tag_ids, _tags
+
+            extra["available_tags"] = _tags({}, extra["available_tags"])
+            _assign_tag_ids(ctx, extra)
     if "permission_overwrites" in body and body["permission_overwrites"] is not None:
         overwrites = _overwrites(body["permission_overwrites"])
         ops.check_overwrites_grant(guild, ctx.bot_id, overwrites)
@@ -325,7 +332,7 @@ def _role_routes(api: RestAPI) -> None:
         guild = guild_of(ctx)
         ctx.state.require_guild_perm(guild, ctx.bot_id, Perm.MANAGE_ROLES)
         body = ctx.json()
-        fields = _role_fields(guild, body)
+        fields = _role_fields(ctx, guild, body)
         perms = fields.get("permissions")
         if perms is None:
             perms = int(guild.roles[guild.id]["permissions"])
@@ -373,7 +380,7 @@ def _role_routes(api: RestAPI) -> None:
         ctx.state.require_guild_perm(guild, ctx.bot_id, Perm.MANAGE_ROLES)
         role = ops.role_or_404(guild, ctx.id("role_id"))
         ops.check_role_editable(guild, ctx.bot_id, role)
-        fields = _role_fields(guild, ctx.json())
+        fields = _role_fields(ctx, guild, ctx.json())
         if fields.get("permissions") is not None:
             ops.check_grant(guild, ctx.bot_id, fields["permissions"], int(role["permissions"]))
         if "color" in fields:
@@ -393,7 +400,7 @@ def _role_routes(api: RestAPI) -> None:
         return NO_CONTENT
 
 
-def _role_fields(guild: GuildState, body: dict[str, Any]) -> dict[str, Any]:
+def _role_fields(ctx: Ctx, guild: GuildState, body: dict[str, Any]) -> dict[str, Any]:
     """Validate the fields of a role create/modify body."""
     out: dict[str, Any] = {}
     if body.get("name") is not None:
@@ -433,7 +440,7 @@ def _role_fields(guild: GuildState, body: dict[str, Any]) -> dict[str, Any]:
                 )
             if key == "icon" and value is not None:
                 _, data = ops.decode_image(value, "icon")
-                value = ops.image_hash(data)
+                value = assets.keep_image(ctx.state, data)
             elif value is not None:
                 value = ops.text(value, key, 1, 32)
             out[key] = value

@@ -7,6 +7,7 @@ import datetime as _dt
 import urllib.parse
 from typing import Any
 
+from .. import assets
 from .. import guild_ops as ops
 from ..constants import VOICE_TYPES, Perm
 from ..errors import DiscordAPIError, invalid_form, missing_access, missing_permissions, unknown
@@ -91,7 +92,7 @@ def _member_routes(api: RestAPI) -> None:
                 value = body[key]
                 if value is not None:
                     kind, data = ops.decode_image(value, key)
-                    value = ops.image_hash(data, animated=kind == "gif")
+                    value = assets.keep_image(ctx.state, data, animated=kind == "gif")
                 guild.members[ctx.bot_id][key] = value
                 changes[key] = value
         if not changes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import assets
 from .. import channel_ops as ops
 from ..constants import Perm
 from ..errors import DiscordAPIError, invalid_form
@@ -87,14 +88,16 @@ def setup(api: RestAPI) -> None:
             raise wrong_channel_type()
         ctx.state.require_perm(channel, ctx.bot_id, Perm.MANAGE_WEBHOOKS)
         body = ctx.json()
+        avatar = avatar_data(body.get("avatar"))
         hook = ops.create_webhook(
             ctx.state,
             channel,
             ctx.bot_id,
             webhook_name(body.get("name"), required=True),
-            avatar=avatar_data(body.get("avatar")),
+            avatar=avatar,
             application_id=ctx.app.id if ctx.app is not None else None,
         )
+        assets.keep_data_uri(ctx.state, avatar, hook["avatar"])
         return ops.webhook_view(hook)
 
     @api.route("GET", "/channels/{channel_id}/webhooks")
@@ -127,6 +130,7 @@ def setup(api: RestAPI) -> None:
         changes = _edit_changes(ctx, hook, allow_channel=True)
         if changes:
             ops.update_webhook(ctx.state, hook, changes)
+            assets.keep_data_uri(ctx.state, changes.get("avatar"), hook["avatar"])
         return ops.webhook_view(hook)
 
     @api.route("DELETE", "/webhooks/{webhook_id}")
@@ -147,6 +151,7 @@ def setup(api: RestAPI) -> None:
         changes = _edit_changes(ctx, hook, allow_channel=False)
         if changes:
             ops.update_webhook(ctx.state, hook, changes)
+            assets.keep_data_uri(ctx.state, changes.get("avatar"), hook["avatar"])
         return ops.webhook_view(hook, with_user=False)
 
     @api.route("DELETE", token_path, auth=False, guard=_by_token)
