@@ -200,6 +200,8 @@ async def test_diff_against_the_guild_now_and_between_two_snapshots(console: Con
         pane = await show(pilot, "backups")
         first = await create_through_pane(pilot, pane, "first")
         await guild_of(app).create_role(name="Drifted Role")
+        # create_role answers from REST; the drift reads the cache the gateway event updates.
+        await wait_for(pilot, lambda: has_role(app, "Drifted Role"), what="role in cache")
 
         await pilot.press("d")
         await wait_for_text(pilot, "+ role Drifted Role", timeout=LONG)
@@ -208,6 +210,7 @@ async def test_diff_against_the_guild_now_and_between_two_snapshots(console: Con
         second = await create_through_pane(pilot, pane, "second")
         assert "(cooldown skipped: you are a bot owner)" in pane.last_result
         await guild_of(app).create_role(name="Newest Role")  # in neither snapshot
+        await wait_for(pilot, lambda: has_role(app, "Newest Role"), what="role in cache")
         await select_snapshot(pilot, pane, first.id)
         await pilot.press("m")
         await wait_for_text(pilot, "◆ marked for diff")
@@ -221,6 +224,10 @@ async def test_diff_against_the_guild_now_and_between_two_snapshots(console: Con
         await wait_for_text(pilot, f"“second” → {GUILD} now: ", timeout=LONG)
         await wait_for_text(pilot, "+ role Newest Role")
         assert "Drifted Role" not in pane.last_result
+
+
+def has_role(app: Any, name: str) -> bool:
+    return any(role.name == name for role in guild_of(app).roles)
 
 
 def components_ticked(app: Any) -> list[str]:
