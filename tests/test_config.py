@@ -241,7 +241,10 @@ def test_env_file_values_are_typed(tmp_path: Path) -> None:
     assert env.discord_token == FAKE_TOKEN and not env.sandbox
     assert env.bot_owner_id == 123456789012345678
     assert (env.shard_count, env.shard_ids) == (4, (2, 3))
-    assert (env.shard_ipc_port, env.shard_ipc_mode) == (21000, "client")
+    assert env.notices == (
+        "SHARD_IPC_MODE is no longer used (clusters now meet over Redis: set REDIS_URL); ignored",
+        "SHARD_IPC_PORT is no longer used (clusters now meet over Redis: set REDIS_URL); ignored",
+    )
     assert env.backup_cooldown == 0 and env.backup_max_per_guild == 25
     assert env.fw_loop_lag_threshold_ms == 250 and env.gemini_model == "gemini-x"
     assert env.env_file == tmp_path / ".env"
@@ -253,7 +256,7 @@ def test_env_defaults_without_file(tmp_path: Path) -> None:
     assert env.sandbox and env.env_file is None
     assert (env.backup_max_per_guild, env.backup_cooldown) == (25, 300)
     assert (env.backup_auto_interval, env.backup_retention_days) == (0, 0)
-    assert (env.fw_loop_lag_threshold_ms, env.shard_ipc_port) == (500, 20000)
+    assert (env.fw_loop_lag_threshold_ms, env.redis_url, env.notices) == (500, None, ())
     assert env.gemini_model == "gemini-2.5-flash-lite"
 
 
@@ -290,7 +293,7 @@ def test_example_env_file_is_sandbox_and_documents_every_key(tmp_path: Path) -> 
     assert env.sandbox and env.bot_owner_id is None and env.gemini_api_key is None
     keys = [
         "DISCORD_TOKEN", "BOT_OWNER_ID", "SHARD_COUNT", "SHARD_IDS", "SHARD_ALERT_THRESHOLD",
-        "SHARD_IPC_MODE", "SHARD_IPC_HOST", "SHARD_IPC_PORT", "SHARD_IPC_SECRET",
+        "REDIS_URL", "SHARD_REDIS_URL", "SHARD_IPC_SECRET",
         "SHARD_CLUSTER_NAME", "BACKUP_MAX_PER_GUILD", "BACKUP_COOLDOWN", "BACKUP_AUTO_INTERVAL",
         "BACKUP_RETENTION_DAYS", "FW_LOOP_LAG_THRESHOLD_MS", "GEMINI_API_KEY", "GEMINI_MODEL",
         *TOGGLE_ENV_KEYS.values(),
@@ -319,8 +322,10 @@ def test_env_booleans(value: str, expected: bool) -> None:
         ({"SHARD_COUNT": "2", "SHARD_IDS": "0,x"}, "SHARD_IDS"),
         ({"SHARD_COUNT": "3", "SHARD_IDS": "1,1"}, "SHARD_IDS"),
         ({"SHARD_IDS": "0"}, "SHARD_IDS"),
-        ({"SHARD_IPC_PORT": "70000"}, "SHARD_IPC_PORT"),
-        ({"SHARD_IPC_MODE": "peer"}, "SHARD_IPC_MODE"),
+        ({"REDIS_URL": "http://127.0.0.1:6379"}, "REDIS_URL"),
+        ({"REDIS_URL": "redis://127.0.0.1:99999/0"}, "REDIS_URL"),
+        ({"SHARD_REDIS_URL": "redis:///0"}, "SHARD_REDIS_URL"),
+        ({"REDIS_URL": "redis://h/0?password=pw"}, "REDIS_URL"),
         ({"BACKUP_AUTO_INTERVAL": "-1"}, "BACKUP_AUTO_INTERVAL"),
         ({"BACKUP_MAX_PER_GUILD": "0"}, "BACKUP_MAX_PER_GUILD"),
         ({"FW_LOOP_LAG_THRESHOLD_MS": "fast"}, "FW_LOOP_LAG_THRESHOLD_MS"),

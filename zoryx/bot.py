@@ -17,12 +17,14 @@ from discord.ext import commands
 
 from . import compat
 from .checks import PermissionPolicy
+from .chunking import ChunkingState, client_options
 from .command_registry import CommandRegistryMixin
 from .compat.config import ConfigAccess
 from .compat.database import DatabaseCompat
 from .extensions import ExtensionManager
 from .prefix import PrefixResolver
 from .shards import ShardEvents
+from .startup import StartupTracker
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -47,6 +49,8 @@ FRAMEWORK_COGS = {
     "enable_framework_diagnostics": "cogs.framework_diagnostics",
     "enable_slash_command_limiter": "cogs.slash_limiter",
     "enable_backup_restore": "cogs.backup_restore",
+    "enable_shard_monitor": "cogs.shard_monitor",
+    "enable_shard_manager": "cogs.shard_manager",
 }
 TREE_HASH_FILE = "command_tree.json"
 
@@ -81,9 +85,12 @@ class ZoryxBot(CommandRegistryMixin, commands.AutoShardedBot):
         self.services = services
         self.prefixes = PrefixResolver(services.db, config.prefix, config.allow_mention_prefix)
         options.setdefault("allowed_mentions", default_allowed_mentions(config))
+        intents = intents or default_intents()
+        for key, value in client_options(config.members, intents).items():
+            options.setdefault(key, value)
         super().__init__(
             command_prefix=self.prefixes,
-            intents=intents or default_intents(),
+            intents=intents,
             owner_ids=set(services.owner_ids) or None,
             help_command=None,
             case_insensitive=True,
@@ -101,11 +108,51 @@ class ZoryxBot(CommandRegistryMixin, commands.AutoShardedBot):
         self.framework_failures: dict[str, str] = {}
         self.shard_events = ShardEvents()
         services.extra["shard_events"] = self.shard_events
+        self.startup = StartupTracker(self)  # per-shard start-up progress (zoryx.startup)
+        self.startup.attach()
+        services.extra["startup"] = self.startup
         self._db_compat: DatabaseCompat | None = None
         self._config_access: ConfigAccess | None = None
+        self._max_concurrency: int | None = None  # IDENTIFYs per 5 s (GET /gateway/bot)
         compat.install(self)
 
     # -- lifecycle -------------------------------------------------------------------------
+    def _get_state(self, **options: Any) -> ChunkingState:  # type: ignore[override]
+        """discord.py's sharded state, chunking per ``members.chunking`` (zoryx.chunking)."""
+        state = ChunkingState(
+            dispatch=self.dispatch,
+            handlers=self._handlers,
+            hooks=self._hooks,
+            http=self.http,
+            **options,
+        )
+        state.configure(self.services.config.members)
+        return state
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Waiting for an IDENTIFY turn is not a start-up stall (zoryx.startup). With the
+        shard manager on, the turn comes from the fleet's shared budget (zoryx.cluster)."""
+        async with self.startup.waiting():
+            bus = self.services.extra.get("cluster")
+            if bus is not None and await self._fleet_identify_turn(bus, shard_id or 0):
+                return
+            await super().before_identify_hook(shard_id, initial=initial)
+
+    async def _fleet_identify_turn(self, bus: Any, shard_id: int) -> bool:
+        """Wait for ``shard_id``'s turn in the fleet's IDENTIFY budget (``max_concurrency``
+        from Discord's gateway info); False when there is none to take (local pacing then)."""
+        try:
+            if self._max_concurrency is None:
+                limits = await self.fetch_session_start_limits()
+                self._max_concurrency = max(1, int(limits.max_concurrency))
+            await bus.identify_turn(shard_id, self._max_concurrency)
+        except Exception:
+            log.warning(
+                "no fleet IDENTIFY turn for shard %s; pacing locally", shard_id, exc_info=True
+            )
+            return False
+        return True
+
     async def setup_hook(self) -> None:
         self.extension_manager.install()
         for name in CORE_COGS:

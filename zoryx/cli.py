@@ -129,6 +129,40 @@ def tui(
 
 
 @app.command()
+def cluster(
+    clusters: Annotated[
+        int, typer.Option("--clusters", "-n", min=1, help="How many cluster processes to run.")
+    ],
+    shards: Annotated[
+        int | None,
+        typer.Option(min=1, help="Total shards (default: SHARD_COUNT, else one per cluster)."),
+    ] = None,
+    bot_dir: DirOption = Path("."),
+    stop_timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds a cluster gets to stop before it is killed.")
+    ] = 30.0,
+    restart_delay: Annotated[
+        float,
+        typer.Option(min=0.1, help="First wait before restarting a dead cluster (doubles to 60)."),
+    ] = 1.0,
+) -> None:
+    """Run the bot as N cluster processes (each with its share of the shards), restart one
+    that dies, stop them all on Ctrl+C or SIGTERM."""
+    from .cluster_launcher import run_launcher
+
+    _require_bot_dir(bot_dir)
+    with _bot_dir_lock(bot_dir):
+        code = run_launcher(
+            bot_dir,
+            clusters=clusters,
+            shards=shards,
+            stop_timeout=stop_timeout,
+            restart_delay=restart_delay,
+        )
+    raise typer.Exit(code)
+
+
+@app.command()
 def init(target: Annotated[Path, typer.Argument(help="Directory to create")] = Path(".")) -> None:
     """Create a bot directory (config.json, .env, data, botlogs, extensions); never overwrites."""
     from .bootstrap import init_bot_dir

@@ -142,6 +142,8 @@ class Runtime:
         handles.add_handler(ConsoleLogHandler(self.log_tail, hub=self.events))
         for warning in config.warnings:
             log.warning("config.json: %s", warning)
+        for notice in env.notices:
+            log.warning(".env: %s", notice)
         data_dir = config.database.resolve(self.bot_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
         from .storage.leftovers import remove_leftovers  # temp files and partial backups
@@ -274,27 +276,55 @@ class Runtime:
         return str(self.services.env.discord_token)
 
     # -- run -------------------------------------------------------------------------------
-    async def start(self, ready_timeout: float = 60.0) -> ReadyInfo:
-        """Build if needed, start the bot as a task and wait until it is ready."""
+    async def start(
+        self, stall_timeout: float | None = None, *, ready_timeout: float | None = None
+    ) -> ReadyInfo:
+        """Build if needed, start the bot as a task and wait until every shard is ready.
+
+        Start-up is never cut short while shards make progress (see :mod:`zoryx.startup`).
+
+        Args:
+            stall_timeout: Seconds without progress before start-up fails (default:
+                ``startup.stall_timeout`` of config.json).
+            ready_timeout: An overall limit in seconds, for callers that want one.
+
+        Raises:
+            TimeoutError: start-up stalled (:class:`~zoryx.startup.StartupStalled`).
+            RuntimeError: the bot stopped during start-up.
+        """
+        from .startup import StartupStalled, wait_until_ready
+
         if self.services is None:
             await self.build()
         if self.control is None and self.control_settings is not None:
             await self._start_control()
         bot = self.bot
+        settings = self.services.config.startup
+        bot.startup.restart_clock()
         self._bot_task = asyncio.get_running_loop().create_task(self._run_bot(), name="zoryx-bot")
-        waiter = asyncio.ensure_future(bot.wait_until_ready())
-        done, _ = await asyncio.wait(
-            {self._bot_task, waiter}, timeout=ready_timeout, return_when=asyncio.FIRST_COMPLETED
+        try:
+            await wait_until_ready(
+                bot,
+                self._bot_task,
+                bot.startup,
+                stall_timeout=settings.stall_timeout if stall_timeout is None else stall_timeout,
+                progress_interval=settings.progress_interval,
+                ready_timeout=ready_timeout,
+                on_first_shard=bot.sync_commands,
+            )
+        except StartupStalled as exc:
+            # The face shows the reason; the log files keep it too.
+            log.error("%s", exc, extra={CONSOLE_EXTRA: False})
+            await self.shutdown("start-up stalled")
+            raise
+        except Exception:
+            await self.shutdown("start-up failed")
+            raise
+        log.info(
+            "all %d shard(s) ready after %.1f s",
+            len(bot.startup.ready) or 1,
+            bot.startup.done_after or 0.0,
         )
-        if waiter not in done:
-            waiter.cancel()
-            if self._bot_task in done:
-                exc = self._bot_task.exception()
-                await self.shutdown("start-up failed")
-                raise RuntimeError(f"the bot stopped during start-up: {exc}") from exc
-            await self.shutdown("start-up timed out")
-            raise TimeoutError(f"the bot was not ready within {ready_timeout:.0f}s")
-        await bot.sync_commands()
         self.ready = ReadyInfo(
             str(bot.user),
             len(bot.guilds),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 import discord
+
+from zoryx.chunking import load_members
 
 from ._capture_util import AssetFetcher, Pacer, Readable
 
@@ -52,16 +53,10 @@ async def capture_members(guild: discord.Guild, bot: ZoryxBot, pacer: Pacer) -> 
         }
     if not guild.chunked:
         pacer.report("loading the member list")
-        try:
-            await asyncio.wait_for(guild.chunk(cache=True), CHUNK_TIMEOUT)
-        except (TimeoutError, discord.ClientException, discord.HTTPException):
-            pass
-        if not guild.chunked:
-            return {
-                "captured": False,
-                "note": "member roles not saved: the member list could not be loaded",
-                "items": [],
-            }
+        # Loaded on first use unless members.chunking is "off" (zoryx.chunking).
+        loaded, reason = await load_members(bot, guild, timeout=CHUNK_TIMEOUT)
+        if not loaded:
+            return {"captured": False, "note": f"member roles not saved: {reason}", "items": []}
     members = sorted((m for m in guild.members if not m.bot), key=lambda m: m.id)
     items: list[dict[str, Any]] = []
     for done, member in enumerate(members, 1):

@@ -35,7 +35,13 @@ async def _roundtrips(sandbox: Sandbox, bot: commands.Bot, labels: list[str], ch
 
 @pytest.fixture
 def sandbox_options() -> dict[str, object]:
-    return {"shards": 4, "world": scale_world(12, 5, 1), "heartbeat_interval_ms": 1000}
+    # max_concurrency 4: the four shards identify at once (one per bucket per 5 s).
+    return {
+        "shards": 4,
+        "world": scale_world(12, 5, 1),
+        "heartbeat_interval_ms": 1000,
+        "max_concurrency": 4,
+    }
 
 
 async def test_four_shards_route_guild_events(sandbox: Sandbox) -> None:

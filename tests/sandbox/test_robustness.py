@@ -295,6 +295,11 @@ async def test_identify_with_wrong_types_closes_4002_without_a_traceback(
     assert sandbox.gateway.identify_count == 0
 
 
+@pytest.fixture
+def sandbox_options() -> dict[str, Any]:
+    return {"max_concurrency": 3}
+
+
 async def test_identify_close_codes_follow_discord(
     sandbox: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -306,12 +311,13 @@ async def test_identify_close_codes_follow_discord(
     assert await gateway_close(sandbox, identify(sandbox, intents=1 << 40)) == 4013
     assert await gateway_close(sandbox, identify(sandbox, intents=-1)) == 4013
     # Once identified, other send events with wrong types are decode errors too.
+    # (Each identify in its own max_concurrency bucket: one per bucket per 5 s.)
     members = {"op": 8, "d": {"guild_id": "abc", "limit": 0}}
-    assert await gateway_close(sandbox, identify(sandbox), members) == 4002
+    assert await gateway_close(sandbox, identify(sandbox, shard=[0, 3]), members) == 4002
     voice = {"op": 4, "d": {"guild_id": str(sandbox.guild().id), "self_mute": "yes"}}
-    assert await gateway_close(sandbox, identify(sandbox), voice) == 4002
+    assert await gateway_close(sandbox, identify(sandbox, shard=[1, 3]), voice) == 4002
     presence = {"op": 3, "d": {"status": 1, "activities": []}}
-    assert await gateway_close(sandbox, identify(sandbox), presence) == 4002
+    assert await gateway_close(sandbox, identify(sandbox, shard=[2, 3]), presence) == 4002
     assert not [r for r in caplog.records if r.exc_info], caplog.text
 
 

@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from dotenv import dotenv_values
 
@@ -54,6 +54,9 @@ TOGGLE_ENV_KEYS: Mapping[str, str] = {
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 _MIN_IPC_SECRET = 16
+#: Keys of the earlier hand-written IPC transport; the cluster bus now runs over Redis.
+_RETIRED_KEYS = ("SHARD_IPC_MODE", "SHARD_IPC_HOST", "SHARD_IPC_PORT")
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +74,10 @@ class EnvSettings:
     shard_count: int | None = None
     shard_ids: tuple[int, ...] | None = None
     shard_alert_threshold: int = 3
-    shard_ipc_mode: str = "server"
-    shard_ipc_host: str = "127.0.0.1"
-    shard_ipc_port: int = 20000
     shard_ipc_secret: str | None = field(default=None, repr=False)
     shard_cluster_name: str = "cluster-0"
+    #: REDIS_URL, or SHARD_REDIS_URL when set (it wins); may hold a password.
+    redis_url: str | None = field(default=None, repr=False)
     backup_max_per_guild: int = 25
     backup_cooldown: int = 300
     backup_auto_interval: int = 0
@@ -90,6 +92,8 @@ class EnvSettings:
     secret_values: tuple[str, ...] = field(default=(), repr=False)
     toggle_overrides: Mapping[str, bool] = field(default_factory=dict, hash=False)
     env_file: Path | None = None
+    #: Notes for the log about keys that were set but are no longer used.
+    notices: tuple[str, ...] = ()
 
     @property
     def sandbox(self) -> bool:
@@ -200,14 +204,41 @@ def _sandbox_link(reader: _Reader) -> tuple[str | None, str | None]:
     return url.rstrip("/"), token
 
 
+def _redis_url(reader: _Reader) -> str | None:
+    """``SHARD_REDIS_URL`` or else ``REDIS_URL``, checked. Messages never repeat the URL:
+    it may hold a password."""
+    key = "SHARD_REDIS_URL" if reader.raw("SHARD_REDIS_URL") is not None else "REDIS_URL"
+    url = reader.raw(key)
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ConfigError(f"{key} is not a valid URL (redis://host:6379/0)", key=key) from None
+    if parts.scheme not in _REDIS_SCHEMES:
+        raise ConfigError(f"{key} must start with redis://, rediss:// (TLS) or unix://", key=key)
+    if parts.scheme != "unix" and not parts.hostname:
+        raise ConfigError(f"{key} names no host (redis://host:6379/0)", key=key)
+    if parts.scheme == "unix" and not parts.path:
+        raise ConfigError(f"{key} names no socket path (unix:///run/redis.sock)", key=key)
+    if "password" in parse_qs(parts.query):
+        raise ConfigError(
+            f"{key}: put the password before the host (redis://:password@host:6379/0), "
+            "not in the query string",
+            key=key,
+        )
+    return url
+
+
 def parse_env(values: Mapping[str, str], *, env_file: Path | None = None) -> EnvSettings:
     """Build :class:`EnvSettings` from an already merged key -> value mapping."""
     r = _Reader(values)
-    mode = r.text("SHARD_IPC_MODE", "server").lower()
-    if mode not in ("server", "client"):
-        raise ConfigError(
-            f'SHARD_IPC_MODE must be "server" or "client", got {mode!r}', key="SHARD_IPC_MODE"
-        )
+    notices = tuple(
+        f"{key} is no longer used (clusters now meet over Redis: set REDIS_URL); ignored"
+        for key in _RETIRED_KEYS
+        if r.raw(key) is not None
+    )
     count = r.optional_integer("SHARD_COUNT", 1, 100_000)
     overrides = {
         name: flag for name, key in TOGGLE_ENV_KEYS.items() if (flag := r.boolean(key)) is not None
@@ -219,11 +250,9 @@ def parse_env(values: Mapping[str, str], *, env_file: Path | None = None) -> Env
         shard_count=count,
         shard_ids=_shard_ids(r, count),
         shard_alert_threshold=r.integer("SHARD_ALERT_THRESHOLD", 3, 1, 1000),
-        shard_ipc_mode=mode,
-        shard_ipc_host=r.text("SHARD_IPC_HOST", "127.0.0.1"),
-        shard_ipc_port=r.integer("SHARD_IPC_PORT", 20000, 1, 65535),
         shard_ipc_secret=r.raw("SHARD_IPC_SECRET"),
         shard_cluster_name=r.text("SHARD_CLUSTER_NAME", "cluster-0"),
+        redis_url=_redis_url(r),
         backup_max_per_guild=r.integer("BACKUP_MAX_PER_GUILD", 25, 1, 10_000),
         backup_cooldown=r.integer("BACKUP_COOLDOWN", 300, 0, 86_400),
         backup_auto_interval=r.integer("BACKUP_AUTO_INTERVAL", 0, 0, 168),
@@ -238,6 +267,7 @@ def parse_env(values: Mapping[str, str], *, env_file: Path | None = None) -> Env
         ),
         toggle_overrides=overrides,
         env_file=env_file,
+        notices=notices,
     )
 
 

@@ -18,6 +18,7 @@ from ._errors import ConfigError
 
 __all__ = [
     "ACTIVITY_TYPES",
+    "CHUNKING_STRATEGIES",
     "LOG_LEVELS",
     "STATUS_VARIABLES",
     "BuiltinCommandsConfig",
@@ -29,7 +30,9 @@ __all__ = [
     "ExtensionsConfig",
     "FrameworkConfig",
     "LoggingConfig",
+    "MembersConfig",
     "SlashLimiterConfig",
+    "StartupConfig",
     "StatusConfig",
     "StatusEntry",
     "default_config",
@@ -38,6 +41,7 @@ __all__ = [
 ]
 
 ACTIVITY_TYPES = ("playing", "watching", "listening", "competing")
+CHUNKING_STRATEGIES = ("auto", "startup", "lazy", "off")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 STATUS_VARIABLES = ("guilds", "users", "commands")
 _STATUS_TEXT = c.template(128, STATUS_VARIABLES)
@@ -175,6 +179,36 @@ class CommandSyncConfig:
 
 
 @dataclass(slots=True)
+class MembersConfig:
+    """When the bot loads each guild's full member list ("chunking", paced by Discord's
+    gateway limit of 120 sends per 60 s). See README, Configuration."""
+
+    chunking: str = _key(
+        "auto",
+        c.choice(CHUNKING_STRATEGIES),
+        "auto: at start-up on shards with at most auto_limit guilds, else lazily; "
+        "startup: before a shard is ready; lazy: on first use; off: never",
+    )
+    auto_limit: int = _key(
+        100, c.integer(0, 100_000), "auto: largest shard (in guilds) still chunked at start-up"
+    )
+
+
+@dataclass(slots=True)
+class StartupConfig:
+    """How long start-up may go without progress, and how often it reports."""
+
+    stall_timeout: float = _key(
+        120.0,
+        c.number(10, 86400),
+        "seconds without a new guild, member chunk or ready shard before start-up fails",
+    )
+    progress_interval: float = _key(
+        5.0, c.number(1, 3600), "seconds between start-up progress lines (at most)"
+    )
+
+
+@dataclass(slots=True)
 class FrameworkConfig:
     """Framework cog switches. ``ENABLE_*`` env keys override ``enable_*`` keys."""
 
@@ -244,6 +278,14 @@ class Config:
     command_sync: CommandSyncConfig = field(
         default_factory=CommandSyncConfig,
         metadata=_sec(CommandSyncConfig, "automatic slash command sync"),
+    )
+    members: MembersConfig = field(
+        default_factory=MembersConfig,
+        metadata=_sec(MembersConfig, "member list loading (chunking)"),
+    )
+    startup: StartupConfig = field(
+        default_factory=StartupConfig,
+        metadata=_sec(StartupConfig, "start-up watchdog and progress lines"),
     )
     warnings: list[str] = field(default_factory=list, compare=False, repr=False)
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)

@@ -25,6 +25,8 @@ _VIEW_MODULES: tuple[str, ...] = (
     "zoryx.readmodel.views_bot",
     "zoryx.readmodel.views_world",
     "zoryx.readmodel.views_backups",
+    "zoryx.readmodel.views_shard_health",
+    "zoryx.readmodel.views_cluster",
 )
 _loaded = False
 

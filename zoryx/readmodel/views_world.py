@@ -38,6 +38,7 @@ PACKAGES = ("discord.py", "textual", "rich", "psutil", "aiohttp", "zoryx")
 #: Longest a view waits for something to happen (``wait=`` parameters), in seconds.
 MAX_WAIT = 30.0
 SHARD_EVENTS_KEY = "shard_events"
+STARTUP_KEY = "startup"
 
 
 def _day(moment: dt.datetime | None) -> str | None:
@@ -103,14 +104,40 @@ def _when(events: Any, method: str, shard_id: int) -> float | None:
     return None if at is None else float(at)
 
 
+def _start_up(runtime: Runtime) -> tuple[dict[int, Any], dict[str, Any]]:
+    """Per-shard start-up progress (by shard ID) and the start-up summary, from the
+    ``startup`` service (:class:`zoryx.startup.StartupTracker`) when there is one."""
+    tracker = runtime.services.extra.get(STARTUP_KEY)
+    if tracker is None:
+        return {}, {"chunking": None, "done": None, "seconds": None}
+    from zoryx.chunking import strategy_of
+
+    progress = {p.shard_id: p for p in tracker.progress()}
+    done = tracker.done_after is not None
+    return progress, {
+        "chunking": strategy_of(runtime.bot),
+        "done": done,
+        "seconds": tracker.done_after if done else time.monotonic() - tracker.started_at,
+    }
+
+
 @view("shards")
 async def shards(runtime: Runtime) -> dict[str, Any] | None:
     """Per shard: state, heartbeat latency (ms, None before the first ack), guilds,
-    members, last connect/disconnect (UNIX times, when a ``shard_events`` service says)."""
+    members, last connect/disconnect (UNIX times, when a ``shard_events`` service says),
+    and start-up progress: ``ready`` (discord.py declared the shard ready),
+    ``guilds_ready`` (guilds that arrived: the bot answers there) and ``guilds_chunked``
+    (full member list cached), each out of ``guilds``. ``startup`` holds the chunking
+    strategy, whether every shard was ready once (``done``) and the seconds start-up
+    took (or has taken so far)."""
     bot = runtime.bot
     if bot is None:
         return None
+    progress, startup = _start_up(runtime)
     shard_map = dict(sorted(bot.shards.items()))
+    for shard_id in progress:  # shards still waiting to connect are listed too
+        shard_map.setdefault(shard_id, None)
+    shard_map = dict(sorted(shard_map.items()))
     counts: dict[int, list[int]] = {shard_id: [0, 0] for shard_id in shard_map}
     for found in bot.guilds:
         count = counts.setdefault(found.shard_id or 0, [0, 0])
@@ -119,23 +146,30 @@ async def shards(runtime: Runtime) -> dict[str, Any] | None:
     events = runtime.services.extra.get(SHARD_EVENTS_KEY)
     rows = []
     for shard_id, shard in shard_map.items():
-        latency = shard.latency
+        latency = math.inf if shard is None else shard.latency
+        started = progress.get(shard_id)
+        guild_count = counts.get(shard_id, [0, 0])[0]
         rows.append(
             {
                 "id": shard_id,
-                "closed": shard.is_closed(),
-                "rate_limited": shard.is_ws_ratelimited(),
+                "closed": True if shard is None else shard.is_closed(),
+                "rate_limited": False if shard is None else shard.is_ws_ratelimited(),
                 "latency_ms": latency * 1000 if math.isfinite(latency) else None,
-                "guilds": counts.get(shard_id, [0, 0])[0],
+                "guilds": guild_count,
                 "members": counts.get(shard_id, [0, 0])[1],
                 "last_connect": _when(events, "last_connect", shard_id),
                 "last_disconnect": _when(events, "last_disconnect", shard_id),
+                "ready": None if started is None else started.ready,
+                "startup_state": None if started is None else started.state,
+                "guilds_ready": None if started is None else started.guilds_ready,
+                "guilds_chunked": None if started is None else started.guilds_chunked,
             }
         )
     return {
         "shard_count": bot.shard_count or len(shard_map) or 1,
         "guilds": len(bot.guilds),
         "shards": rows,
+        "startup": startup,
     }
 
 

@@ -59,6 +59,13 @@ def build_parser(prog: str = "python -m zoryx.sandbox") -> argparse.ArgumentPars
     parser.add_argument(
         "--shards", type=_ranged(int, "shards", 1), default=1, help="recommended shard count"
     )
+    parser.add_argument(
+        "--max-concurrency",
+        type=_ranged(int, "max-concurrency", 1),
+        default=1,
+        metavar="K",
+        help="identifies allowed at once (bucket shard_id %% K, one per 5 s each)",
+    )
     parser.add_argument("--strict", action="store_true", help="enforce rate limits (real 429s)")
     parser.add_argument(
         "--simulate",
@@ -103,6 +110,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m zoryx.sandbox") -
             port=args.port,
             world=args.world,
             shards=args.shards,
+            max_concurrency=args.max_concurrency,
             strict=args.strict,
             simulate=args.simulate,
             guilds=args.guilds,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+
+from .identify_pacing import paced_identify
 
 SUPPORTED = ((2, 7),)
 
@@ -32,17 +32,15 @@ def check_discord_version() -> None:
         )
 
 
-async def _no_identify_delay(self: Any, shard_id: int | None, *, initial: bool = False) -> None:
-    await asyncio.sleep(0)
-
-
 @contextmanager
 def use_sandbox(url: str, *, fast_identify: bool = True) -> Iterator[None]:
     """Redirect discord.py's REST, gateway and CDN URLs to a sandbox at ``url``.
 
     Args:
         url: The sandbox base URL, e.g. ``http://127.0.0.1:8765`` (or an object with ``.url``).
-        fast_identify: Skip discord.py's 5 s pause before re-identifying (sandbox only).
+        fast_identify: Replace discord.py's 5 s pause before each identify but the first
+            with the wait the sandbox's ``max_concurrency`` limit requires (often none;
+            see ``identify_pacing.py``).
 
     The settings are process-wide class attributes; they are restored on exit.
     """
@@ -70,7 +68,7 @@ def use_sandbox(url: str, *, fast_identify: bool = True) -> Iterator[None]:
         )
         discord.asset.Asset.BASE = f"{base}/cdn"
         if fast_identify:
-            discord.Client.before_identify_hook = _no_identify_delay  # type: ignore[method-assign]
+            discord.Client.before_identify_hook = paced_identify  # type: ignore[method-assign]
     try:
         yield
     finally:

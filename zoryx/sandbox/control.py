@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from . import control_apps, control_messages
+from . import control_apps, control_gateway, control_messages
 from .cdn import install_cdn
 from .control_request import Body, Call, is_loopback, read_json
 from .driver import InteractionHandle, Sandbox
@@ -81,6 +81,7 @@ class ControlAPI:
         routes: list[tuple[str, str, Handler, bool]] = [
             ("GET", "/info", self.info, False),
             ("GET", "/guilds", self.guilds, False),
+            ("GET", "/identifies", partial(control_gateway.identifies, self), False),
             ("GET", "/users", self.list_users, False),
             ("POST", "/users", self.create_user, False),
             ("GET", "/channels/{channel}/messages", self.messages, False),

@@ -14,15 +14,11 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from .constants import EVENT_INTENTS, PRIVILEGED_INTENTS, Close, Intent, Op, Perm
-from .gateway_conn import Connection, GatewayFaults, GatewayOptions, Session
-from .gateway_payloads import (
-    PayloadRejected,
-    parse_identify,
-    parse_presence,
-    parse_request_members,
-    parse_resume,
-    parse_voice_state,
-)
+from .gateway_conn import Connection, GatewayFaults, GatewayOptions, SendWindow, Session
+from .gateway_payloads import PayloadRejected, parse_identify, parse_presence, parse_resume
+from .gateway_ready import GuildStream, ready_payload
+from .gateway_requests import bot_presence, bot_voice, request_members
+from .identify_limits import IdentifyLimits
 from .permissions import channel_permissions
 from .snowflake import shard_for
 
@@ -98,8 +94,14 @@ class Gateway:
         self.sessions: dict[str, Session] = {}
         self.connections: set[Connection] = set()
         self.url = ""
-        self.identify_count = 0
+        self.identify_count = 0  # accepted identifies
         self.resume_count = 0
+        self.rate_limited = 0  # connections closed 4008 for sending too much
+        self.identify_limits = IdentifyLimits(
+            max_concurrency=self.options.max_concurrency,
+            total=self.options.session_start_total,
+        )
+        self._streams: set[asyncio.Task[None]] = set()
         # (bot id, channel id) -> whether the bot can see the channel (VIEW_CHANNEL).
         self._visible: dict[tuple[int, str], bool] = {}
         state.listeners.append(self.on_event)
@@ -139,6 +141,11 @@ class Gateway:
             if event.guild_id is not None:
                 if session.shard_id != shard_for(event.guild_id, session.shard_count):
                     continue
+                if session.pending and event.guild_id in session.pending:
+                    # Its GUILD_CREATE is still to come and will include this change.
+                    if name not in ("GUILD_CREATE", "GUILD_DELETE"):
+                        continue
+                    session.pending.discard(event.guild_id)
             elif session.shard_id != 0:
                 continue
             if involved and str(bot_id) in involved:
@@ -212,7 +219,9 @@ class Gateway:
         if request.query.get("encoding", "json") != "json":
             await ws.close(code=Close.DECODE_ERROR, message=b"only encoding=json is supported")
             return ws
-        conn = Connection(ws, request.query.get("compress"), self.options.outbound_cap)
+        options = self.options
+        sends = SendWindow(options.send_limit, options.send_window)
+        conn = Connection(ws, request.query.get("compress"), options.outbound_cap, sends)
         self.connections.add(conn)
         conn.send_op(
             Op.HELLO,
@@ -226,6 +235,15 @@ class Gateway:
                 elif msg.type == WSMsgType.BINARY:
                     raw = msg.data
                 else:
+                    break
+                if not conn.sends.allow(time.monotonic()):
+                    self.rate_limited += 1
+                    log.warning(
+                        "a gateway client sent over %s payloads in %gs; closing with 4008",
+                        self.options.send_limit,
+                        self.options.send_window,
+                    )
+                    conn.close_soon(Close.RATE_LIMITED, "You are being rate limited.")
                     break
                 try:
                     payload = json.loads(raw)
@@ -292,13 +310,13 @@ class Gateway:
         elif conn.session is None:
             conn.close_soon(Close.NOT_AUTHENTICATED, "Not authenticated.")
         elif op == Op.REQUEST_GUILD_MEMBERS:
-            self._request_members(conn.session, d)
+            request_members(self, conn.session, d)
         elif op == Op.PRESENCE_UPDATE:
             presence = parse_presence(d)
             conn.session.presence = presence
-            self._bot_presence(conn.session, presence)
+            bot_presence(self.state, conn.session, presence)
         elif op == Op.VOICE_STATE_UPDATE:
-            self._bot_voice(conn.session, d)
+            bot_voice(self.state, conn.session, d)
         else:
             conn.close_soon(Close.UNKNOWN_OPCODE, "Unknown opcode.")
 
@@ -326,6 +344,13 @@ class Gateway:
         if intents & PRIVILEGED_INTENTS & ~app.privileged_granted:
             conn.close_soon(Close.DISALLOWED_INTENTS, "Disallowed intent(s).")
             return
+        record = self.identify_limits.check(app.id, shard_id, shard_count)
+        if not record.accepted:
+            # Discord's answer to an identify over max_concurrency (or the daily session
+            # starts): op 9, not resumable; the client waits and identifies again.
+            log.info("identify of shard %s refused (%s)", shard_id, record.reason)
+            conn.send_op(Op.INVALID_SESSION, False)
+            return
         self.identify_count += 1
         session = Session(
             secrets.token_hex(16),
@@ -339,43 +364,18 @@ class Gateway:
         self.sessions[session.id] = session
         session.conn = conn
         conn.session = session
-        large = request.large_threshold
-        guilds = [
-            g
+        guild_ids = [
+            g.id
             for g in self.state.guilds.values()
             if app.bot_id in g.members and shard_for(g.id, shard_count) == shard_id
         ]
-        bot = self.state.users[app.bot_id]
-        ready = {
-            "v": 10,
-            "user": bot,
-            "user_settings": {},
-            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
-            "session_id": session.id,
-            "session_type": "normal",
-            "resume_gateway_url": self.url,
-            "shard": [shard_id, shard_count],
-            "application": {"id": str(app.id), "flags": app.flags},
-            "private_channels": [],
-            "relationships": [],
-            "presences": [],
-            "guild_join_requests": [],
-            "geo_ordered_rtc_regions": ["sandbox"],
-            "auth": {},
-            "_trace": ["zoryx-sandbox"],
-        }
-        self.send_to(session, "READY", ready)
-        with_members = bool(intents & Intent.GUILD_MEMBERS)
-        with_presences = bool(intents & Intent.GUILD_PRESENCES)
-        for guild in guilds:
-            payload = self.state.guild_payload(
-                guild,
-                bot_id=app.bot_id,
-                members=with_members,
-                presences=with_presences,
-                large_threshold=large,
-            )
-            self.send_to(session, "GUILD_CREATE", payload)
+        session.pending = set(guild_ids)
+        self.send_to(session, "READY", ready_payload(self, session, app, guild_ids))
+        stream = GuildStream(self, session, iter(guild_ids), request.large_threshold)
+        if stream.send_slice():
+            task = asyncio.get_running_loop().create_task(stream.run())
+            self._streams.add(task)
+            task.add_done_callback(self._streams.discard)
 
     def _resume(self, conn: Connection, d: Any) -> None:
         request = parse_resume(d)
@@ -398,75 +398,6 @@ class Gateway:
             if s > seq:
                 conn.send(text)
         self._deliver(session, "RESUMED", '{"_trace":["zoryx-sandbox"]}')
-
-    def _request_members(self, session: Session, d: Any) -> None:
-        request = parse_request_members(d)
-        gid = request.guild_id
-        guild = self.state.guilds.get(gid)
-        if guild is None or session.app.bot_id not in guild.members:
-            return
-        query, limit = request.query, request.limit
-        if request.user_ids is not None:
-            wanted = request.user_ids
-            uids = [u for u in wanted if u in guild.members]
-            not_found = [str(u) for u in wanted if u not in guild.members]
-        else:
-            uids = list(guild.members)
-            not_found = []
-            if query:
-                q = str(query).lower()
-                uids = [u for u in uids if self.state.users[u]["username"].lower().startswith(q)]
-            if limit:
-                uids = uids[:limit]
-        size = self.options.chunk_size
-        chunks = [uids[i : i + size] for i in range(0, len(uids), size)] or [[]]
-        for index, part in enumerate(chunks):
-            data: dict[str, Any] = {
-                "guild_id": str(gid),
-                "members": [self.state.member_payload(guild, u) for u in part],
-                "chunk_index": index,
-                "chunk_count": len(chunks),
-            }
-            if not_found and index == 0:
-                data["not_found"] = not_found
-            if request.presences:
-                data["presences"] = [guild.presences[u] for u in part if u in guild.presences]
-            if request.nonce is not None:
-                data["nonce"] = request.nonce
-            self.send_to(session, "GUILD_MEMBERS_CHUNK", data)
-
-    def _bot_presence(self, session: Session, d: dict[str, Any]) -> None:
-        bot_id = session.app.bot_id
-        user = {"id": str(bot_id)}
-        for guild in self.state.guilds.values():
-            if (
-                bot_id in guild.members
-                and shard_for(guild.id, session.shard_count) == session.shard_id
-            ):
-                presence = {
-                    "user": user,
-                    "guild_id": str(guild.id),
-                    "status": d.get("status", "online"),
-                    "activities": d.get("activities") or [],
-                    "client_status": {"web": d.get("status", "online")},
-                }
-                guild.presences[bot_id] = presence
-
-    def _bot_voice(self, session: Session, d: Any) -> None:
-        request = parse_voice_state(d)
-        guild = self.state.guilds.get(request.guild_id)
-        if guild is None:
-            return
-        from .voice import set_voice_state
-
-        set_voice_state(
-            self.state,
-            guild,
-            session.app.bot_id,
-            request.channel_id or None,
-            self_mute=request.self_mute,
-            self_deaf=request.self_deaf,
-        )
 
     # -- fault injection -----------------------------------------------------------------
     def live_sessions(self, shard_id: int | None = None) -> list[Session]:
@@ -500,6 +431,8 @@ class Gateway:
         return len(sessions)
 
     async def close_all(self) -> None:
+        for task in list(self._streams):
+            task.cancel()
         for conn in list(self.connections):
             conn.close_soon(1001, "Sandbox shutting down")
         await asyncio.sleep(0)

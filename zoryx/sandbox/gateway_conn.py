@@ -45,6 +45,37 @@ class GatewayOptions:
     replay_buffer: int = 5_000
     outbound_cap: int = 50_000
     chunk_size: int = 1_000
+    # Discord's gateway send limit: ``send_limit`` frames (heartbeats included) per
+    # ``send_window`` seconds per connection, else close 4008; 0 turns it off.
+    send_limit: int = 120
+    send_window: float = 60.0
+    # IDENTIFY limits per application (see identify_limits.py).
+    max_concurrency: int = 1
+    session_start_total: int = 1_000
+    # GUILD_CREATEs after READY are produced while the outbound queue holds fewer frames.
+    stream_high_water: int = 500
+
+
+@dataclass
+class SendWindow:
+    """Discord's gateway send limit for one connection: at most ``limit`` payloads from the
+    client per ``window`` seconds (heartbeats included). The window is fixed: it starts
+    with the first payload after the previous one ended, as discord.py's own limiter
+    counts, so a client that paces itself that way never goes over. ``limit`` 0 = off."""
+
+    limit: int = 120
+    window: float = 60.0
+    start: float = 0.0
+    frames: int = 0
+
+    def allow(self, now: float) -> bool:
+        """Count a payload received at ``now``; False once the window holds too many."""
+        if self.limit <= 0:
+            return True
+        if self.frames == 0 or now - self.start >= self.window:
+            self.start, self.frames = now, 0
+        self.frames += 1
+        return self.frames <= self.limit
 
 
 @dataclass(eq=False)
@@ -61,6 +92,9 @@ class Session:
     conn: Connection | None = None
     detached_at: float | None = None
     presence: dict[str, Any] | None = None
+    # Guilds announced unavailable in READY whose GUILD_CREATE is not sent yet: their
+    # events are held back (the GUILD_CREATE, built when it is sent, includes them).
+    pending: set[int] = field(default_factory=set)
 
     def frame(self, name: str, data_json: str) -> tuple[int, str]:
         self.seq += 1
@@ -72,7 +106,13 @@ class Session:
 class Connection:
     """One websocket connection with its own compressor and ordered writer task."""
 
-    def __init__(self, ws: web.WebSocketResponse, compress: str | None, cap: int) -> None:
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        compress: str | None,
+        cap: int,
+        sends: SendWindow | None = None,
+    ) -> None:
         self.ws = ws
         self.compress = compress
         self._zlib = zlib.compressobj() if compress == "zlib-stream" else None
@@ -89,6 +129,10 @@ class Connection:
         self.session: Session | None = None
         self.last_heartbeat = time.monotonic()
         self.closed = False
+        self.sends = sends if sends is not None else SendWindow(limit=0)
+        self._drained = asyncio.Event()
+        self._drained.set()
+        self._low_water = 0
         self.close_task: asyncio.Task[None] | None = None
         self.writer = asyncio.get_running_loop().create_task(self._write_loop())
 
@@ -100,6 +144,15 @@ class Connection:
             self.close_soon(Close.RATE_LIMITED)
             return
         self.queue.put_nowait(text)
+
+    async def wait_drained(self, high: int) -> None:
+        """Wait while the outbound queue holds ``high`` frames or more (until it is down to
+        half of that), or until the connection closes."""
+        if self.queue.qsize() < high or self.closed:
+            return
+        self._low_water = high // 2
+        self._drained.clear()
+        await self._drained.wait()
 
     def send_op(self, op: int, d: Any) -> None:
         self.send(json.dumps({"op": op, "d": d, "s": None, "t": None}))
@@ -126,13 +179,18 @@ class Connection:
                     await self.ws.send_bytes(payload)
                 else:
                     await self.ws.send_str(payload)
+                if not self._drained.is_set() and self.queue.qsize() <= self._low_water:
+                    self._drained.set()
         except (ConnectionError, RuntimeError, asyncio.CancelledError):
             return
+        finally:
+            self._drained.set()
 
     def close_soon(self, code: int, message: str = "") -> None:
         if self.closed:
             return
         self.closed = True
+        self._drained.set()
         self.queue.put_nowait(None)
 
         async def _close() -> None:
@@ -146,10 +204,11 @@ class Connection:
     def abort(self) -> None:
         """Drop the TCP connection without a close frame (a network failure)."""
         self.closed = True
+        self._drained.set()
         self.writer.cancel()
         transport = self.ws._req.transport if self.ws._req else None
         if transport is not None:
             transport.abort()
 
 
-__all__ = ["Connection", "GatewayFaults", "GatewayOptions", "Session"]
+__all__ = ["Connection", "GatewayFaults", "GatewayOptions", "SendWindow", "Session"]

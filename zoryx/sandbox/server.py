@@ -59,6 +59,10 @@ class SandboxServer:
             ``bot.latency`` reports (an instant ACK makes discord.py report a whole interval).
         app_name: Name of the sandbox's bot application.
         deterministic: Reproducible IDs (for snapshot tests).
+        max_concurrency: Discord's ``max_concurrency``: identifies are bucketed by
+            ``shard_id % max_concurrency``, one per bucket per 5 s for the application.
+        gateway_send_limit: Payloads a client may send per 60 s on one connection
+            (Discord: 120, heartbeats included; more closes it with 4008; 0 = no limit).
     """
 
     def __init__(
@@ -73,6 +77,8 @@ class SandboxServer:
         heartbeat_ack_latency_ms: float = 25.0,
         app_name: str = "Zoryx Sandbox Bot",
         deterministic: bool = False,
+        max_concurrency: int = 1,
+        gateway_send_limit: int = 120,
     ) -> None:
         self.host = host
         self.port = port
@@ -86,6 +92,8 @@ class SandboxServer:
             GatewayOptions(
                 heartbeat_interval_ms=heartbeat_interval_ms,
                 heartbeat_ack_latency_ms=heartbeat_ack_latency_ms,
+                max_concurrency=max_concurrency,
+                send_limit=gateway_send_limit,
             ),
         )
         self._world = world
@@ -100,7 +108,9 @@ class SandboxServer:
 
     # -- construction ------------------------------------------------------------------
     def _build_app(self) -> None:
-        rest_core.setup(self.rest, lambda: self.shards)
+        rest_core.setup(
+            self.rest, lambda: self.shards, self.gateway.identify_limits.session_start_limit
+        )
         rest_messages.setup(self.rest)
         rest_interactions.setup(self.rest)
         rest_commands.setup(self.rest)

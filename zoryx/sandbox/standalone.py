@@ -26,10 +26,13 @@ def build_sandbox(
     guilds: int = 0,
     members: int = 0,
     channels: int = 3,
+    max_concurrency: int = 1,
 ) -> Sandbox:
     """A (not yet started) sandbox with a named world, or a generated one when ``guilds > 0``."""
     if shards < 1:
         raise ValueError("shards must be 1 or more")
+    if max_concurrency < 1:
+        raise ValueError("max-concurrency must be 1 or more")
     if guilds > 0:
         builder = scale_world(guilds, members if members > 0 else DEFAULT_SCALE_MEMBERS, channels)
     else:
@@ -38,7 +41,14 @@ def build_sandbox(
         except KeyError:
             names = ", ".join(sorted(WORLDS))
             raise ValueError(f"unknown world {world!r} (choose one of: {names})") from None
-    return Sandbox(host=host, port=port, shards=shards, strict_rate_limits=strict, world=builder)
+    return Sandbox(
+        host=host,
+        port=port,
+        shards=shards,
+        strict_rate_limits=strict,
+        world=builder,
+        max_concurrency=max_concurrency,
+    )
 
 
 def is_loopback_host(host: str) -> bool:
@@ -78,10 +88,11 @@ def banner(sandbox: Sandbox, world: str, simulate: float = 0.0) -> str:
     control_token = getattr(sandbox, "control_token", "")
     limits = "strict (real 429s)" if sandbox.limiter.strict else "lenient"
     activity = f"{simulate:g} actions/min" if simulate > 0 else "off"
+    concurrency = sandbox.gateway.identify_limits.max_concurrency
     return f"""\
 Zoryx sandbox Discord running at {sandbox.url}
   world:          {world} ({len(state.guilds)} guilds, {len(state.users)} users)
-  shards:         {sandbox.shards}
+  shards:         {sandbox.shards} (identify: max_concurrency {concurrency}, one per bucket per 5 s)
   rate limits:    {limits}
   activity:       {activity}
   bot token:      {sandbox.token}
@@ -166,6 +177,7 @@ def run_standalone(
     guilds: int = 0,
     members: int = 0,
     channels: int = 3,
+    max_concurrency: int = 1,
 ) -> None:
     """Build a sandbox, print how to use it and serve it until SIGINT/SIGTERM.
 
@@ -181,6 +193,8 @@ def run_standalone(
             ``world`` (``members`` defaults to 10).
         members: Members per generated guild.
         channels: Text channels per generated guild.
+        max_concurrency: Discord's ``max_concurrency`` for IDENTIFY (buckets
+            ``shard_id % max_concurrency``, one identify per bucket per 5 s).
 
     Must be called from a thread with no running event loop; returns after a clean stop.
     Raises ``ValueError`` for a bad option and ``OSError`` if the port cannot be bound.
@@ -196,6 +210,7 @@ def run_standalone(
         guilds=guilds,
         members=members,
         channels=channels,
+        max_concurrency=max_concurrency,
     )
     label = f"generated {guilds}x{members or DEFAULT_SCALE_MEMBERS}x{channels}" if guilds else world
     asyncio.run(serve_standalone(sandbox, world=label, simulate=simulate))

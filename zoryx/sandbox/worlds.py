@@ -317,26 +317,38 @@ def empty_world(state: SandboxState, app: Application) -> None:
 
 
 def scale_world(guilds: int, members: int, channels: int = 3):  # type: ignore[no-untyped-def]
-    """A builder for ``guilds`` × ``members`` × ``channels`` (for load tests)."""
+    """A builder for ``guilds`` × ``members`` × ``channels`` (for load tests).
+
+    Guild ``g`` carries a timestamp one millisecond after guild ``g - 1``, so the guilds
+    spread evenly over any shard count (``(id >> 22) % shards``). Members are written
+    straight into the state, without an event or a snowflake each, so 2,500 guilds of 100
+    members build in about a second.
+    """
 
     def build(state: SandboxState, app: Application) -> None:
-        owner = state.create_user("owner")
-        state.owner_user_id = int(owner["id"])
-        pool = [int(state.create_user(f"user{i}")["id"]) for i in range(max(members, 1))]
         from . import payloads
+        from .snowflake import snowflake_time_ms
 
-        for g in range(guilds):
-            guild = state.create_guild(f"Guild {g}", int(owner["id"]))
+        owner = state.create_user("owner")
+        owner_id = int(owner["id"])
+        state.owner_user_id = owner_id
+        pool = [int(state.create_user(f"user{i}")["id"]) for i in range(max(members, 1))]
+        start_ms = snowflake_time_ms(state.ids.next()) + 1
+        made = [
+            state.create_guild(f"Guild {g}", owner_id, gid=state.ids.next(at_ms=start_ms + g))
+            for g in range(guilds)
+        ]
+        template = payloads.member_fields(start_ms)
+        humans = pool[: members - 1]
+        for guild in made:
             for c in range(channels):
                 state.create_channel(
                     guild, ChannelType.GUILD_TEXT, f"channel-{c}", position=c, dispatch=False
                 )
-            joined = payloads.iso()
-            for uid in pool[: members - 1]:
-                fields = payloads.member_fields(0)
-                fields["joined_at"] = joined
+            for uid in (*humans, app.bot_id):
+                fields = dict(template)
+                fields["roles"] = []
                 guild.members[uid] = fields
-            state.add_member(guild, app.bot_id, dispatch=False)
 
     return build
 

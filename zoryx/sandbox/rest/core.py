@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .. import assets, guild_ops, payloads
@@ -10,8 +11,13 @@ from .base import NO_CONTENT, Ctx, RestAPI
 from .bodies import IMAGE_BODY_LIMIT
 
 
-def setup(api: RestAPI, shard_count: Any) -> None:
-    """Register the routes; ``shard_count`` is a callable returning the recommended count."""
+def setup(
+    api: RestAPI,
+    shard_count: Callable[[], int],
+    session_start_limit: Callable[[int], dict[str, int]],
+) -> None:
+    """Register the routes; ``shard_count`` returns the recommended shard count and
+    ``session_start_limit`` an application's session start limit (by application id)."""
 
     @api.route("GET", "/gateway", auth=False)
     async def gateway(ctx: Ctx) -> dict[str, Any]:
@@ -22,12 +28,7 @@ def setup(api: RestAPI, shard_count: Any) -> None:
         return {
             "url": ctx.state.gateway_url,  # type: ignore[attr-defined]
             "shards": shard_count(),
-            "session_start_limit": {
-                "total": 1000,
-                "remaining": 999,
-                "reset_after": 86_400_000,
-                "max_concurrency": 1,
-            },
+            "session_start_limit": session_start_limit(ctx.app.id if ctx.app else 0),
         }
 
     @api.route("GET", "/users/@me")
