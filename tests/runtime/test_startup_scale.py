@@ -99,7 +99,12 @@ async def test_2500_large_guilds_reach_ready_with_the_default_strategy(
     assert row["guilds"] == row["guilds_ready"] == 2_500
     # One shard of 2,500 guilds is past members.auto_limit: nothing chunked at start-up.
     assert row["guilds_chunked"] == 0
-    assert any("shard 0 ready: 2,500 guilds, 0 chunked" in line for line in log_lines(rt))
+    # Log records reach the tail through the logging thread: wait for the line, do not race it.
+    await wait_for(
+        lambda: any("shard 0 ready: 2,500 guilds, 0 chunked" in m for m in log_lines(rt)),
+        REPLY,
+        "the shard-ready log line",
+    )
     await ping(rt, "Guild 2499")
 
     # A guild's member list is loaded on first use.
